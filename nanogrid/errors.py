@@ -1,0 +1,46 @@
+"""Exceptions of NanoGrid.
+
+::
+
+    NanoGridError
+    ├── InvalidPackage        the zip cannot be run (empty, corrupt, hostile, no main.py)
+    │   └── PackageTooLarge   over a size limit (HTTP 413 at upload)
+    ├── FunctionNotFound      no metadata for a functionId
+    └── DependencyError       Redis or an AWS service could not be reached
+"""
+
+from __future__ import annotations
+
+
+class NanoGridError(Exception):
+    """Root of NanoGrid's exceptions. ``code`` is stable and machine-readable."""
+
+    code = "NANOGRID_ERROR"
+
+
+class InvalidPackage(NanoGridError):
+    """The uploaded or downloaded archive cannot be run. The message says how to fix it."""
+
+    code = "INVALID_PACKAGE"
+
+
+class PackageTooLarge(InvalidPackage):
+    """The archive, or what it unpacks to, is over a configured limit."""
+
+    code = "PACKAGE_TOO_LARGE"
+
+
+class FunctionNotFound(NanoGridError):
+    """No metadata item exists for the functionId."""
+
+    code = "FUNCTION_NOT_FOUND"
+
+
+class DependencyError(NanoGridError):
+    """A dependency (Redis, S3, DynamoDB, SQS, CloudWatch) failed; ``dependency`` names it."""
+
+    code = "DEPENDENCY_UNAVAILABLE"
+
+    def __init__(self, dependency: str, message: str) -> None:
+        super().__init__(f"{dependency}: {message}")
+        self.dependency = dependency

@@ -19,9 +19,17 @@ class NanoGridError(Exception):
 
 
 class InvalidPackage(NanoGridError):
-    """The uploaded or downloaded archive cannot be run. The message says how to fix it."""
+    """The uploaded or downloaded archive cannot be run. The message says how to fix it.
+
+    ``reason`` is a stable machine-readable cause (``"EMPTY_ARCHIVE"``, ...; the list is
+    :class:`nanogrid.archive.Reason`); it defaults to ``code``.
+    """
 
     code = "INVALID_PACKAGE"
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or self.code
 
 
 class PackageTooLarge(InvalidPackage):

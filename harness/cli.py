@@ -1,0 +1,83 @@
+"""``nanogrid-harness``: run NanoGrid on an embedded stack, break it, and explain what happened."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+
+from harness import artifacts
+from harness.procs import Terminated, install_signal_handlers
+from harness.stack import Stack, StackConfig
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+err = Console(stderr=True)
+
+RunDirOption = Annotated[
+    Path | None, typer.Option("--run-dir", help="where logs and telemetry go (default: runs/<time>)")
+]
+
+
+def _run_dir(run_dir: Path | None, label: str) -> Path:
+    if run_dir is not None:
+        return run_dir
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
+    return Path("runs") / f"{label}-{stamp}"
+
+
+@app.command()
+def up(
+    workers: Annotated[int, typer.Option(min=0, help="number of worker processes")] = 1,
+    port: Annotated[int | None, typer.Option(help="controller port (default: a free one)")] = None,
+    run_dir: RunDirOption = None,
+    deadline: Annotated[float, typer.Option(help="seconds /run waits for a result")] = 25.0,
+) -> None:
+    """Start Redis, the AWS emulator, the controller and WORKERS workers; print KEY=value lines.
+
+    Stays in the foreground; SIGINT / SIGTERM stop everything.
+    """
+    logging.basicConfig(level=logging.WARNING)
+    install_signal_handlers()
+    directory = _run_dir(run_dir, "up")
+    config = StackConfig(workers=workers, port=port, run_deadline=deadline, min_workers=min(workers, 1))
+    try:
+        with Stack.embedded(directory, config) as stack:
+            for key, value in stack.exports().items():
+                print(f"{key}={value}")
+            sys.stdout.flush()
+            err.print(f"[green]NanoGrid is up[/] at {stack.controller_url}; Ctrl-C stops it.")
+            threading.Event().wait()
+    except (KeyboardInterrupt, Terminated):
+        err.print("stopped")
+
+
+@app.command()
+def demo(run_dir: RunDirOption = None) -> None:
+    """Bring the stack up, upload the memo's test function, run it, print the result, stop."""
+    logging.basicConfig(level=logging.WARNING)
+    install_signal_handlers()
+    directory = _run_dir(run_dir, "demo")
+    with Stack.embedded(directory, StackConfig(workers=1)) as stack:
+        files = {"file": ("function.zip", artifacts.memo_function_zip(), "application/zip")}
+        upload = httpx.post(f"{stack.controller_url}/upload", files=files,
+                            data={"functionId": "test-manual"}, timeout=30)
+        err.print(f"POST /upload -> {upload.status_code} {upload.json()}")
+        upload.raise_for_status()
+        run = httpx.post(f"{stack.controller_url}/run",
+                         json={"functionId": "test-manual", "inputData": {}}, timeout=60)
+        err.print(f"POST /run -> {run.status_code}")
+        print(json.dumps(run.json(), indent=2))
+    if run.json().get("status") != "SUCCESS":
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

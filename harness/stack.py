@@ -1,0 +1,201 @@
+"""The running platform: an environment backend, its resources, a controller and workers.
+
+Each component is a separate OS process started through :class:`ManagedProcess`, configured
+only through the environment variables it documents (the harness never reaches into a
+production process any other way). Per-component overrides let a scenario point the
+controller and the workers at different Redis / AWS addresses (fault proxies) or switch on
+behaviour knobs.
+
+::
+
+    with Stack.embedded(run_dir, StackConfig(workers=2)) as stack:
+        httpx.post(f"{stack.controller_url}/run", json={...})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from harness.env.base import Backend, Endpoints
+from harness.env.embedded import EmbeddedBackend
+from harness.procs import ManagedProcess, free_port
+from harness.provision import Provisioned, provision
+from nanogrid.settings import Settings
+
+
+@dataclass
+class StackConfig:
+    """How to run the platform. Overrides hold environment variables for one component."""
+
+    workers: int = 1
+    port: int | None = None
+    run_deadline: float = 25.0
+    visibility_timeout: int = 30
+    max_receive_count: int = 5
+    poll_wait: int = 20
+    controller_env: dict[str, str] = field(default_factory=dict)
+    worker_env: dict[str, str] = field(default_factory=dict)
+    min_workers: int | None = None  # workers /health requires; default: min(workers, 1)
+    ready_timeout: float = 30.0
+
+
+class Stack:
+    """Controller + workers on top of a started backend; see the module docstring."""
+
+    def __init__(self, backend: Backend, run_dir: Path, config: StackConfig) -> None:
+        self.backend = backend
+        self.run_dir = run_dir
+        self.config = config
+        self.telemetry_dir = run_dir / "telemetry"
+        self.controller: ManagedProcess | None = None
+        self.workers: list[ManagedProcess] = []
+        self.provisioned: Provisioned | None = None
+        self.port = config.port or free_port()
+        self._worker_seq = 0
+
+    @classmethod
+    @contextlib.contextmanager
+    def embedded(cls, run_dir: Path, config: StackConfig | None = None) -> Iterator[Stack]:
+        """Start the embedded backend and the platform on it; stop everything on exit."""
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with EmbeddedBackend() as backend:
+            backend.start(run_dir)
+            with cls(backend, run_dir, config or StackConfig()) as stack:
+                yield stack
+
+    @property
+    def endpoints(self) -> Endpoints:
+        return self.backend.endpoints
+
+    @property
+    def settings(self) -> Settings:
+        """The platform's settings, as the components see them (without overrides)."""
+        ep = self.endpoints
+        return Settings(
+            aws_endpoint_url=ep.aws_endpoint_url,
+            region=ep.region,
+            redis_url=ep.redis_url,
+            queue_url=self.provisioned.queue_url if self.provisioned else None,
+            run_deadline=self.config.run_deadline,
+            visibility_timeout=self.config.visibility_timeout,
+        )
+
+    @property
+    def controller_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Stack:
+        self.telemetry_dir.mkdir(parents=True, exist_ok=True)
+        self.provisioned = provision(self.endpoints, self.settings, self.config.max_receive_count)
+        for _ in range(self.config.workers):
+            self.start_worker()
+        self.start_controller()
+        self.wait_healthy()
+        return self
+
+    def base_env(self) -> dict[str, str]:
+        """The environment every component gets: settings, telemetry, emulator credentials."""
+        s = self.settings
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NANOGRID_", "REDIS_"))}
+        env.update({
+            "AWS_REGION": s.region,
+            "REDIS_URL": s.redis_url,
+            "NANOGRID_BUCKET": s.bucket,
+            "NANOGRID_TABLE": s.table,
+            "NANOGRID_QUEUE_URL": s.queue_url or "",
+            "NANOGRID_RUN_DEADLINE": str(s.run_deadline),
+            "NANOGRID_VISIBILITY_TIMEOUT": str(s.visibility_timeout),
+            "NANOGRID_TELEMETRY_DIR": str(self.telemetry_dir),
+            "PYTHONUNBUFFERED": "1",
+        })
+        if s.aws_endpoint_url:
+            env.update({"AWS_ENDPOINT_URL": s.aws_endpoint_url, "AWS_ACCESS_KEY_ID": "test",
+                        "AWS_SECRET_ACCESS_KEY": "test"})
+        return env
+
+    def start_controller(self, extra_env: Mapping[str, str] | None = None) -> ManagedProcess:
+        env = {**self.base_env(), **self.config.controller_env, **(extra_env or {})}
+        min_workers = self.config.min_workers
+        if min_workers is None:
+            min_workers = min(self.config.workers, 1)
+        argv = [sys.executable, "-m", "nanogrid.controller.main", "--port", str(self.port),
+                "--min-workers", str(min_workers)]
+        self.controller = ManagedProcess("controller", argv, log_path=self.run_dir / "controller.log", env=env)
+        self.controller.start()
+        return self.controller
+
+    def start_worker(self, extra_env: Mapping[str, str] | None = None) -> ManagedProcess:
+        self._worker_seq += 1
+        name = f"worker-{self._worker_seq}"
+        env = {**self.base_env(), **self.config.worker_env, **(extra_env or {}),
+               "NANOGRID_WORKER_ID": name,
+               "NANOGRID_WORK_DIR": str(self.run_dir / "work" / name)}
+        argv = [sys.executable, "-m", "nanogrid.worker.main", "--poll-wait", str(self.config.poll_wait)]
+        proc = ManagedProcess(name, argv, log_path=self.run_dir / f"{name}.log", env=env)
+        proc.start()
+        self.workers.append(proc)
+        return proc
+
+    def wait_healthy(self, timeout: float | None = None) -> None:
+        """Poll ``/health`` until 200; the controller's log is attached on failure."""
+        assert self.controller is not None
+        timeout = timeout or self.config.ready_timeout
+
+        def healthy() -> bool:
+            return httpx.get(f"{self.controller_url}/health", timeout=2).status_code == 200
+
+        self.controller.wait_ready(healthy, timeout, interval=0.05, transient=(httpx.HTTPError,))
+
+    def exports(self) -> dict[str, str]:
+        """The shell-sourceable ``KEY=value`` lines ``nanogrid-harness up`` prints."""
+        s = self.settings
+        return {
+            "CONTROLLER_URL": self.controller_url,
+            "AWS_ENDPOINT_URL": s.aws_endpoint_url or "",
+            "AWS_REGION": s.region,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "REDIS_URL": s.redis_url,
+            "NANOGRID_BUCKET": s.bucket,
+            "NANOGRID_TABLE": s.table,
+            "NANOGRID_QUEUE_URL": s.queue_url or "",
+            "NANOGRID_DLQ_URL": self.provisioned.dlq_url if self.provisioned else "",
+            "NANOGRID_TELEMETRY_DIR": str(self.telemetry_dir),
+            "NANOGRID_RUN_DIR": str(self.run_dir),
+        }
+
+    def stop(self) -> None:
+        for proc in [self.controller, *self.workers]:
+            if proc is not None:
+                proc.stop()
+
+    def __enter__(self) -> Stack:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.05) -> bool:
+    """Poll ``predicate()`` until it is truthy or ``timeout`` passes; returns whether it was."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+    return True

@@ -1,0 +1,186 @@
+"""``/run``: look the function up, subscribe, send the task, wait for the result.
+
+The order is the fix for the incident's problem 2: the controller subscribes to
+``result:{requestId}`` and waits for the server's confirmation *before* the task is sent,
+and any terminal status (SUCCESS or FAILED) ends the wait at once. When Redis cannot be
+reached, nothing is enqueued and the caller gets a 503 straight away.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+
+from nanogrid import defaults
+from nanogrid.errors import DependencyError
+from nanogrid.protocol import Stage, Status, Task, is_terminal
+from nanogrid.results import REDIS_ERRORS, ResultStore, ResultWaiter, WaitOutcome
+from nanogrid.telemetry import inject_sqs
+
+if TYPE_CHECKING:
+    from nanogrid.aws import AwsClients
+    from nanogrid.controller.behaviour import ControllerBehaviour
+    from nanogrid.registry import FunctionMeta, FunctionRegistry
+    from nanogrid.settings import Settings
+
+log = logging.getLogger("nanogrid.controller")
+tracer = trace.get_tracer("nanogrid.controller")
+
+
+@dataclass
+class RunAnswer:
+    """The HTTP answer of ``/run``: a worker's result or the TIMEOUT shape."""
+
+    status_code: int
+    body: dict[str, Any]
+
+
+class RunService:
+    """Runs one function invocation end to end (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        behaviour: ControllerBehaviour,
+        clients: AwsClients,
+        registry: FunctionRegistry,
+        store: ResultStore,
+        queue_url: str,
+    ) -> None:
+        self.settings = settings
+        self.behaviour = behaviour
+        self.clients = clients
+        self.registry = registry
+        self.store = store
+        self.queue_url = queue_url
+
+    def run(self, request_id: str, function_id: str, input_data: Any) -> RunAnswer:
+        log.info("/run called: functionId=%s requestId=%s", function_id, request_id)
+        with tracer.start_as_current_span("function lookup"):
+            meta = self.registry.lookup(function_id)
+        started = time.monotonic()
+        deadline = started + self.settings.run_deadline
+        task = self._task(request_id, meta, input_data)
+        with ResultWaiter(
+            self.store.client,
+            request_id,
+            confirm_timeout=self.settings.redis_socket_timeout,
+            observer=_span_event,
+        ) as waiter:
+            if self.behaviour.subscribe_after_send is None:
+                self._subscribe(waiter)
+                self._send(task)
+            else:
+                self._send(task)
+                time.sleep(self.behaviour.subscribe_after_send)  # the legacy race, on purpose
+                self._subscribe(waiter)
+            outcome = self._wait(waiter, deadline)
+        return self._answer(task, outcome, time.monotonic() - started)
+
+    def _task(self, request_id: str, meta: FunctionMeta, input_data: Any) -> Task:
+        return Task(
+            requestId=request_id,
+            functionId=meta.functionId,
+            s3Key=meta.s3Key,
+            runtime=meta.runtime,
+            memoryMB=meta.memoryMB,
+            timeoutSeconds=meta.timeoutSeconds,
+            deadline=time.time() + self.settings.run_deadline,
+            inputData=input_data,
+            sha256=meta.sha256,
+            bucket=self.settings.bucket,
+        )
+
+    def _subscribe(self, waiter: ResultWaiter) -> None:
+        with tracer.start_as_current_span(f"subscribe {waiter.channel}") as span:
+            log.info("Subscribing to channel: %s", waiter.channel)
+            span.set_attributes({"messaging.system": "redis", "messaging.destination.name": waiter.channel})
+            waiter.subscribe()
+
+    def _send(self, task: Task) -> None:
+        with tracer.start_as_current_span(
+            f"send {self.settings.queue}", kind=SpanKind.PRODUCER
+        ) as span:
+            span.set_attributes(
+                {
+                    "messaging.system": "aws_sqs",
+                    "messaging.operation.type": "send",
+                    "messaging.destination.name": self.settings.queue,
+                }
+            )
+            try:
+                resp = self.clients.sqs.send_message(
+                    QueueUrl=self.queue_url,
+                    MessageBody=task.to_json(),
+                    MessageAttributes=inject_sqs({}, task.requestId),
+                )
+            except (BotoCoreError, ClientError) as exc:
+                raise DependencyError("sqs", str(exc)) from exc
+            span.set_attribute("messaging.message.id", resp["MessageId"])
+        log.info("message sent to SQS: requestId=%s messageId=%s", task.requestId, resp["MessageId"])
+        self._record_stage(task.requestId, Stage.QUEUED)
+
+    def _record_stage(self, request_id: str, stage: Stage) -> None:
+        try:
+            self.store.set_stage(request_id, stage)
+        except REDIS_ERRORS:
+            log.warning("could not record stage %s of %s", stage, request_id)
+
+    def _wait(self, waiter: ResultWaiter, deadline: float) -> WaitOutcome:
+        accept = _success_only if self.behaviour.ignore_failed else is_terminal
+        with tracer.start_as_current_span(f"wait {waiter.channel}") as span:
+            outcome = waiter.wait(deadline, read_stored=self.behaviour.read_stored_result, accept=accept)
+            span.set_attribute("nanogrid.result.source", outcome.source or "none")
+            if outcome.ignored:
+                span.set_attribute("nanogrid.result.ignored", len(outcome.ignored))
+        return outcome
+
+    def _answer(self, task: Task, outcome: WaitOutcome, waited: float) -> RunAnswer:
+        with tracer.start_as_current_span("response") as span:
+            if outcome.result is not None:
+                status = outcome.result.get("status")
+                span.set_attribute("nanogrid.status", str(status))
+                log.info("Received message on channel %s: status=%s", defaults.result_key(task.requestId), status)
+                body = {k: v for k, v in outcome.result.items() if k != "trace"}
+                return RunAnswer(200, body)
+            stage = self._stage(task.requestId)
+            span.set_attribute("nanogrid.status", Status.TIMEOUT)
+            span.set_attribute("nanogrid.stage", stage)
+            log.error(
+                "Timeout waiting for result: requestId=%s stage=%s after %.1fs",
+                task.requestId, stage, waited,
+            )
+            return RunAnswer(202, timeout_body(task, stage, self.settings.run_deadline))
+
+    def _stage(self, request_id: str) -> str:
+        try:
+            return self.store.get_stage(request_id) or Stage.QUEUED
+        except REDIS_ERRORS:
+            return "UNKNOWN"
+
+
+def timeout_body(task: Task, stage: str, deadline: float) -> dict[str, Any]:
+    """The memo's TIMEOUT shape, plus where the request got to and where to look later."""
+    return {
+        "requestId": task.requestId,
+        "functionId": task.functionId,
+        "status": Status.TIMEOUT,
+        "message": "Execution timed out",
+        "stage": stage,
+        "deadlineSeconds": deadline,
+        "resultUrl": f"/runs/{task.requestId}",
+    }
+
+
+def _success_only(result: dict[str, Any]) -> bool:
+    return result.get("status") == Status.SUCCESS
+
+
+def _span_event(name: str, attributes: dict[str, Any]) -> None:
+    trace.get_current_span().add_event(name, attributes)

@@ -1,0 +1,225 @@
+"""The result channel: how a worker hands a result to the controller through Redis.
+
+A worker stores the result at ``result:{requestId}`` (with a TTL) and publishes it on the
+channel of the same name, in one MULTI/EXEC, so a result is never published without being
+stored. The controller subscribes *and waits for the server's confirmation* before it sends
+the task, so a fast worker cannot publish into the void; it also reads the stored key after
+subscribing and every ``poll_interval``, which recovers a message that pub/sub dropped
+(pub/sub is at-most-once: ``PUBLISH`` returns how many subscribers received it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from nanogrid import defaults
+from nanogrid.errors import DependencyError
+from nanogrid.protocol import Stage, is_terminal, parse_result
+
+log = logging.getLogger(__name__)
+
+#: The errors that mean "Redis cannot be reached or answered too late".
+REDIS_ERRORS: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+def connect(url: str, connect_timeout: float, socket_timeout: float) -> redis.Redis:
+    """A Redis client with explicit timeouts (a blocked port is an error, never a hang)."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=connect_timeout,
+        socket_timeout=socket_timeout,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
+        health_check_interval=30,
+        decode_responses=True,
+    )
+
+
+def describe_redis_error(exc: BaseException) -> str:
+    """A short, stable description of a Redis failure: refused, timeout, reset or other."""
+    text = str(exc).lower()
+    if isinstance(exc, ConnectionRefusedError) or "refused" in text:
+        return f"connection refused ({exc})"
+    if isinstance(exc, redis.TimeoutError | TimeoutError) or "timed out" in text:
+        return f"timed out ({exc})"
+    if isinstance(exc, ConnectionResetError) or "reset" in text:
+        return f"connection reset ({exc})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class ResultStore:
+    """Stored results and request stages in Redis."""
+
+    def __init__(self, client: redis.Redis, ttl: int = defaults.RESULT_TTL_SECONDS) -> None:
+        self.client = client
+        self.ttl = ttl
+
+    def store_and_publish(self, request_id: str, payload: str) -> int:
+        """Store then publish ``payload`` atomically; returns PUBLISH's receiver count."""
+        key = defaults.result_key(request_id)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(key, payload, ex=self.ttl)
+        pipe.set(defaults.stage_key(request_id), Stage.COMPLETED, ex=self.ttl)
+        pipe.publish(key, payload)
+        replies = pipe.execute()
+        return int(replies[-1])
+
+    def get(self, request_id: str) -> dict[str, Any] | None:
+        raw = self.client.get(defaults.result_key(request_id))
+        return None if raw is None else parse_result(str(raw))
+
+    def exists(self, request_id: str) -> bool:
+        return bool(self.client.exists(defaults.result_key(request_id)))
+
+    def set_stage(self, request_id: str, stage: Stage) -> None:
+        self.client.set(defaults.stage_key(request_id), stage, ex=self.ttl)
+
+    def get_stage(self, request_id: str) -> str | None:
+        raw = self.client.get(defaults.stage_key(request_id))
+        return None if raw is None else str(raw)
+
+
+@dataclass
+class WaitOutcome:
+    """What ended a wait: a result (``source`` is ``pubsub`` or ``stored``) or the deadline."""
+
+    result: dict[str, Any] | None
+    source: str | None
+    ignored: list[dict[str, Any]]
+
+
+Accept = Callable[[dict[str, Any]], bool]
+Observer = Callable[[str, dict[str, Any]], None]
+
+
+class ResultWaiter:
+    """Waits for one request's result; use as a context manager.
+
+    >>> with ResultWaiter(client, request_id, confirm_timeout=2.0) as waiter:
+    ...     send_task()                          # only after subscribe() returned
+    ...     outcome = waiter.wait(deadline=time.monotonic() + 25)
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        request_id: str,
+        confirm_timeout: float,
+        poll_interval: float = 1.0,
+        observer: Observer | None = None,
+    ) -> None:
+        self.client = client
+        self.request_id = request_id
+        self.channel = defaults.result_key(request_id)
+        self.confirm_timeout = confirm_timeout
+        self.poll_interval = poll_interval
+        self.observer = observer or (lambda _event, _attrs: None)
+        self._pubsub: Any = None
+
+    def __enter__(self) -> ResultWaiter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def subscribe(self) -> None:
+        """Subscribe and block until the server confirms; raises :class:`DependencyError`."""
+        self.close()
+        pubsub = self.client.pubsub()
+        self._pubsub = pubsub
+        deadline = time.monotonic() + self.confirm_timeout
+        try:
+            pubsub.subscribe(self.channel)
+            while time.monotonic() < deadline:
+                msg = pubsub.get_message(timeout=max(0.0, deadline - time.monotonic()))
+                if msg and msg["type"] == "subscribe":
+                    self.observer("subscribe confirmed", {"subscribers": msg["data"]})
+                    return
+        except REDIS_ERRORS as exc:
+            self.close()
+            raise DependencyError("redis", describe_redis_error(exc)) from exc
+        self.close()
+        raise DependencyError(
+            "redis", f"timed out: no subscribe confirmation within {self.confirm_timeout:g}s"
+        )
+
+    def wait(self, deadline: float, read_stored: bool = True, accept: Accept = is_terminal) -> WaitOutcome:
+        """Wait until an accepted result arrives or ``deadline`` (monotonic) passes."""
+        ignored: list[dict[str, Any]] = []
+        if read_stored and (found := self._read_stored(accept, ignored)):
+            return WaitOutcome(found, "stored", ignored)
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                result = self._next_message(min(remaining, self.poll_interval))
+            except REDIS_ERRORS as exc:
+                self.observer("connection lost", {"error": describe_redis_error(exc)})
+                self._resubscribe(deadline)
+                result = None
+            if result is not None:
+                if accept(result):
+                    return WaitOutcome(result, "pubsub", ignored)
+                ignored.append(result)
+                self.observer("message ignored", {"status": str(result.get("status"))})
+            if read_stored and (found := self._read_stored(accept, ignored)):
+                return WaitOutcome(found, "stored", ignored)
+        self.observer("deadline hit", {})
+        return WaitOutcome(None, None, ignored)
+
+    def _next_message(self, timeout: float) -> dict[str, Any] | None:
+        if self._pubsub is None:
+            return None
+        msg = self._pubsub.get_message(timeout=timeout)
+        if not msg or msg["type"] != "message":
+            return None
+        try:
+            result = parse_result(msg["data"])
+        except ValueError:
+            log.warning("ignoring a malformed message on %s", self.channel)
+            return None
+        self.observer("message received", {"status": str(result.get("status"))})
+        return result
+
+    def _read_stored(self, accept: Accept, ignored: list[dict[str, Any]]) -> dict[str, Any] | None:
+        try:
+            raw = self.client.get(self.channel)
+        except REDIS_ERRORS:
+            return None
+        if raw is None:
+            return None
+        result = parse_result(str(raw))
+        if not accept(result):
+            if not any(r.get("requestId") == result.get("requestId") for r in ignored):
+                ignored.append(result)
+            return None
+        self.observer("stored result read", {"status": str(result.get("status"))})
+        return result
+
+    def _resubscribe(self, deadline: float) -> None:
+        """After a lost connection, subscribe again (bounded by the deadline)."""
+        while time.monotonic() < deadline:
+            try:
+                self.subscribe()
+                return
+            except DependencyError:
+                time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+        self.close()
+
+    def close(self) -> None:
+        if self._pubsub is not None:
+            try:
+                self._pubsub.close()
+            except REDIS_ERRORS:
+                pass
+            self._pubsub = None
+
+
+def dumps(result: dict[str, Any]) -> str:
+    return json.dumps(result, separators=(",", ":"))

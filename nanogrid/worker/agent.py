@@ -1,0 +1,251 @@
+"""The Worker Agent: SQS task in, function run, result out through Redis.
+
+One task at a time per agent: receive (long poll, all message attributes), skip a task
+whose result already exists (SQS delivers at least once), claim it in Redis, extend its
+visibility while the function runs, store and publish the result, and only then delete the
+message. A task that keeps failing before its result is stored reaches the dead-letter
+queue through the queue's redrive policy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status as SpanStatus, StatusCode
+
+from nanogrid import defaults
+from nanogrid.errors import InvalidPackage
+from nanogrid.protocol import ErrorType, Result, Stage, Task
+from nanogrid.results import REDIS_ERRORS, ResultStore, describe_redis_error
+from nanogrid.runtime.base import ExecutionLimits, Runtime
+from nanogrid.telemetry import extract_sqs, inject_dict, request_scope, set_function_id
+from nanogrid.worker.codecache import CodeCache
+from nanogrid.worker.execution import failure_result, result_from_execution
+from nanogrid.worker.keepalive import Ticker
+from nanogrid.worker.knobs import WorkerKnobs
+from nanogrid.worker.metrics import put_run_metrics
+
+if TYPE_CHECKING:
+    from nanogrid.aws import AwsClients
+    from nanogrid.settings import Settings
+
+log = logging.getLogger("nanogrid.worker")
+tracer = trace.get_tracer("nanogrid.worker")
+
+#: How long a worker keeps retrying to store a result while Redis is unreachable.
+PUBLISH_RETRY_SECONDS = 30.0
+
+
+class CodeUnavailable(Exception):
+    """The code object cannot be fetched for good (missing object or bucket)."""
+
+
+class WorkerAgent:
+    """Processes tasks from the queue; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clients: AwsClients,
+        store: ResultStore,
+        runtime: Runtime,
+        queue_url: str,
+        knobs: WorkerKnobs | None = None,
+        poll_wait_seconds: int = 20,
+    ) -> None:
+        self.settings = settings
+        self.clients = clients
+        self.store = store
+        self.runtime = runtime
+        self.queue_url = queue_url
+        self.knobs = knobs or WorkerKnobs()
+        self.poll_wait_seconds = poll_wait_seconds
+        self.cache = CodeCache(settings.work_dir / "code", settings.limits)
+        self.busy = False
+
+    def poll_once(self) -> int:
+        """One long poll; handles what arrives. Idle polls make no spans."""
+        resp = self.clients.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=1,
+            WaitTimeSeconds=self.poll_wait_seconds,
+            MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+            VisibilityTimeout=self.settings.visibility_timeout,
+        )
+        messages = resp.get("Messages", [])
+        for message in messages:
+            self.busy = True
+            try:
+                self.handle(message)
+            finally:
+                self.busy = False
+        return len(messages)
+
+    def handle(self, message: Any) -> None:
+        """Process one SQS message; deletes it only once its result is stored."""
+        try:
+            task = Task.from_json(message.get("Body", ""))
+        except ValueError as exc:
+            log.error("poison message %s: %s; it goes to the dead-letter queue after %d receives",
+                      message.get("MessageId"), exc, defaults.MAX_RECEIVE_COUNT)
+            return
+        ctx = extract_sqs(message.get("MessageAttributes", {}))
+        with request_scope(task.requestId), tracer.start_as_current_span(
+            f"process {self.settings.queue}", context=ctx, kind=SpanKind.CONSUMER
+        ) as span:
+            set_function_id(task.functionId)
+            span.set_attributes(_messaging_attributes(self.settings.queue, message))
+            if self._process(task, message["ReceiptHandle"]):
+                self._delete(message["ReceiptHandle"])
+
+    def _process(self, task: Task, receipt: str) -> bool:
+        """Returns True when the message may be deleted."""
+        log.info("Received task: requestId=%s functionId=%s", task.requestId, task.functionId)
+        if self.store.exists(task.requestId):
+            log.info("result of %s already stored: not running it again", task.requestId)
+            return True
+        if not self._claim(task.requestId):
+            log.info("task %s is running on another worker", task.requestId)
+            return False
+        self.store.set_stage(task.requestId, Stage.RUNNING)
+        with Ticker("visibility", self.settings.visibility_timeout / 3, lambda: self._extend(task, receipt)):
+            result = self._execute(task)
+            self._store(result)
+        put_run_metrics_traced(self.clients, result)
+        ok = "OK" if result.status == "SUCCESS" else "FAIL"
+        log.info("[DONE][%s] requestId=%s", ok, task.requestId)
+        return True
+
+    def _claim(self, request_id: str) -> bool:
+        ttl_ms = int(self.settings.visibility_timeout * 1000)
+        return bool(self.store.client.set(f"claim:{request_id}", self.settings.worker_id, nx=True, px=ttl_ms))
+
+    def _extend(self, task: Task, receipt: str) -> None:
+        try:
+            self.clients.sqs.change_message_visibility(
+                QueueUrl=self.queue_url, ReceiptHandle=receipt, VisibilityTimeout=self.settings.visibility_timeout
+            )
+            self.store.client.pexpire(f"claim:{task.requestId}", int(self.settings.visibility_timeout * 1000))
+        except (BotoCoreError, ClientError, *REDIS_ERRORS) as exc:
+            log.warning("could not extend the visibility of %s: %s", task.requestId, exc)
+
+    def _execute(self, task: Task) -> Result:
+        try:
+            code_dir = self._code(task)
+        except InvalidPackage as exc:
+            if getattr(exc, "reason", "") == "EMPTY_ARCHIVE":
+                log.error("[S3][FAIL] The ZIP file is empty! requestId=%s: check the upload of %s",
+                          task.requestId, task.s3Key)
+            else:
+                log.error("[S3][FAIL] invalid package %s: %s", task.s3Key, exc)
+            return failure_result(task, ErrorType.INVALID_PACKAGE, str(exc), self.settings.worker_id)
+        except CodeUnavailable as exc:
+            return failure_result(task, ErrorType.PLATFORM_ERROR, str(exc), self.settings.worker_id)
+        self.knobs.before_run(task.requestId)
+        with tracer.start_as_current_span("execute") as span:
+            command = [self.runtime.name, "main.py"]
+            log.info("Executing command: [python, main.py]")
+            span.set_attribute("process.command_args", command)
+            execution = self.runtime.run(
+                code_dir,
+                task.inputData,
+                ExecutionLimits(memory_mb=task.memoryMB, timeout_seconds=task.timeoutSeconds),
+                env={"NANOGRID_REQUEST_ID": task.requestId, "NANOGRID_FUNCTION_ID": task.functionId},
+            )
+            span.set_attributes({
+                "process.exit.code": -1 if execution.exit_code is None else execution.exit_code,
+                "nanogrid.duration_ms": execution.duration_ms,
+                "nanogrid.peak_memory_bytes": execution.peak_memory_bytes,
+                "nanogrid.timed_out": execution.timed_out,
+                "nanogrid.out_of_memory": execution.out_of_memory,
+            })
+            log.info("Process exec finished with exitCode: %s", execution.exit_code)
+        return result_from_execution(task, execution, self.settings.worker_id)
+
+    def _code(self, task: Task) -> Any:
+        cached = self.cache.get(task.sha256)
+        if cached is not None:
+            log.info("code cache hit: %s", task.sha256)
+            return cached
+        data = self._download(task)
+        if task.sha256 and hashlib.sha256(data).hexdigest() != task.sha256:
+            raise InvalidPackage(
+                f"checksum mismatch for {task.s3Key}: the object changed after upload; upload it again"
+            )
+        with tracer.start_as_current_span("validate and extract") as span:
+            path, info = self.cache.put(data)
+            span.set_attributes({"nanogrid.zip.entries": info.entries, "nanogrid.zip.unzipped_bytes": info.unzipped_bytes})
+        log.info("Successfully extracted %d files from zip", info.entries)
+        return path
+
+    def _download(self, task: Task) -> bytes:
+        bucket = task.bucket or self.settings.bucket
+        with tracer.start_as_current_span("download") as span:
+            try:
+                data = self.clients.s3.get_object(Bucket=bucket, Key=task.s3Key)["Body"].read()
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code in ("NoSuchKey", "NoSuchBucket", "404", "AccessDenied"):
+                    raise CodeUnavailable(f"cannot download s3://{bucket}/{task.s3Key}: {code}") from exc
+                raise
+            span.set_attribute("nanogrid.zip.bytes", len(data))
+        log.info("Successfully downloaded zip file: %d bytes", len(data))
+        return data
+
+    def _store(self, result: Result) -> None:
+        """Store and publish, retrying while Redis is unreachable (bounded)."""
+        channel = defaults.result_key(result.requestId)
+        deadline = time.monotonic() + PUBLISH_RETRY_SECONDS
+        with tracer.start_as_current_span("store result"):
+            while True:
+                try:
+                    self._publish_once(channel, result)
+                    return
+                except REDIS_ERRORS as exc:
+                    log.error("[REDIS] publish failed: %s", describe_redis_error(exc))
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)  # backoff between retries, not synchronisation
+
+    def _publish_once(self, channel: str, result: Result) -> None:
+        with tracer.start_as_current_span(f"publish {channel}", kind=SpanKind.PRODUCER) as span:
+            span.set_attributes({"messaging.system": "redis", "messaging.destination.name": channel,
+                                 "messaging.operation.type": "publish"})
+            log.info("[REDIS] Publishing result to channel: %s", channel)
+            result.trace = inject_dict()
+            try:
+                receivers = self.store.store_and_publish(result.requestId, result.to_json())
+            except REDIS_ERRORS as exc:
+                span.record_exception(exc)
+                span.set_status(SpanStatus(StatusCode.ERROR, describe_redis_error(exc)))
+                raise
+            span.set_attribute("nanogrid.publish.receivers", receivers)
+        log.info("[REDIS] Result published successfully, subscribers=%d", receivers)
+
+    def _delete(self, receipt: str) -> None:
+        try:
+            self.clients.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
+        except (BotoCoreError, ClientError) as exc:
+            log.warning("could not delete the message (it will be redelivered, not re-run): %s", exc)
+
+
+def put_run_metrics_traced(clients: AwsClients, result: Result) -> None:
+    with tracer.start_as_current_span("metrics") as span:
+        span.set_attribute("nanogrid.metrics.sent", put_run_metrics(clients.cloudwatch, result))
+
+
+def _messaging_attributes(queue: str, message: Any) -> dict[str, Any]:
+    attrs = message.get("Attributes", {})
+    return {
+        "messaging.system": "aws_sqs",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": queue,
+        "messaging.message.id": message.get("MessageId", ""),
+        "messaging.aws_sqs.receive_count": int(attrs.get("ApproximateReceiveCount", "1")),
+    }

@@ -1,0 +1,100 @@
+"""Process entry point of the Worker Agent: ``nanogrid-worker``.
+
+Configuration comes from the environment (see :mod:`nanogrid.settings` and
+:mod:`nanogrid.worker.knobs`). SIGTERM / SIGINT stop it: while idle at once, while running
+a function after that run's result is stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from nanogrid import defaults
+from nanogrid.aws import AwsClients, queue_url
+from nanogrid.logs import configure_logging
+from nanogrid.results import REDIS_ERRORS, ResultStore, connect
+from nanogrid.runtime.process import ProcessRuntime
+from nanogrid.settings import Settings
+from nanogrid.telemetry import instrument_libraries, setup_telemetry
+from nanogrid.worker.agent import WorkerAgent
+from nanogrid.worker.keepalive import Ticker, heartbeat_action
+from nanogrid.worker.knobs import WorkerKnobs
+
+log = logging.getLogger("nanogrid.worker")
+
+
+class Shutdown(Exception):
+    """Raised in the main thread by SIGTERM/SIGINT while the worker is idle."""
+
+
+def build_agent(settings: Settings, knobs: WorkerKnobs, poll_wait_seconds: int = 20) -> WorkerAgent:
+    if settings.runtime != "process":
+        raise SystemExit(f"unknown runtime {settings.runtime!r}: this worker supports 'process'")
+    clients = AwsClients.from_settings(settings)
+    client = connect(settings.redis_url, settings.redis_connect_timeout, settings.redis_socket_timeout)
+    runtime = ProcessRuntime()
+    if not runtime.network_isolated:
+        log.warning("network isolation unavailable on this OS: functions can reach the network")
+    return WorkerAgent(settings, clients, ResultStore(client, settings.result_ttl), runtime,
+                       queue_url(clients, settings), knobs, poll_wait_seconds)
+
+
+def serve(agent: WorkerAgent, stop: threading.Event) -> None:
+    """Poll until ``stop`` is set; transient dependency errors are logged and retried."""
+    info = {"runtime": agent.runtime.name, "pid": os.getpid()}
+    beat = heartbeat_action(agent.store.client, agent.settings.worker_id, defaults.HEARTBEAT_TTL_SECONDS, info)
+    beat()
+    with Ticker("heartbeat", agent.settings.heartbeat_seconds, beat):
+        log.info("worker %s polling %s", agent.settings.worker_id, agent.queue_url)
+        while not stop.is_set():
+            try:
+                agent.poll_once()
+            except (BotoCoreError, ClientError, *REDIS_ERRORS) as exc:
+                log.error("poll failed, retrying: %s", exc)
+                stop.wait(1.0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="nanogrid-worker", description=__doc__)
+    parser.add_argument("--poll-wait", type=int, default=int(os.environ.get("NANOGRID_POLL_WAIT", "20")))
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    configure_logging("worker", level=os.environ.get("NANOGRID_LOG_LEVEL", "INFO"))
+    telemetry_dir = os.environ.get("NANOGRID_TELEMETRY_DIR")
+    telemetry = setup_telemetry("nanogrid-worker", Path(telemetry_dir) if telemetry_dir else None,
+                                os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    instrument_libraries()
+    knobs = WorkerKnobs.from_env()
+    stop = threading.Event()
+    agent: WorkerAgent | None = None
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+        if agent is None or not agent.busy:
+            raise Shutdown(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        if knobs.slow_start:
+            log.warning("slow start knob: waiting %.1fs before polling", knobs.slow_start)
+            stop.wait(knobs.slow_start)
+        agent = build_agent(settings, knobs, args.poll_wait)
+        serve(agent, stop)
+    except Shutdown as exc:
+        log.info("worker stopping on %s", exc)
+    finally:
+        telemetry.shutdown()
+        log.info("worker %s stopped", settings.worker_id)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from opentelemetry import trace
+
+from harness.traces import (
+    SpanRecord,
+    load_spans,
+    parse_otlp_json,
+    render_tree,
+    spans_for_request,
+    to_jaeger,
+    write_otlp_jsonl,
+)
+from nanogrid.telemetry import extract_sqs, inject_sqs, setup_telemetry, start_request_span
+
+JAEGER_TAG_TYPES = {"string", "bool", "int64", "float64", "binary"}
+
+
+def _run_request(telemetry_dir: Path, rid: str) -> None:
+    """A controller and a worker, each with its own span file, tracing one request."""
+    controller = setup_telemetry("controller", telemetry_dir, set_global=False)
+    worker = setup_telemetry("worker", telemetry_dir, set_global=False)
+    ctl, wrk = controller.tracer("c"), worker.tracer("w")
+    with start_request_span(ctl, "POST /run", rid, "fn-1") as root:
+        root.add_event("subscribe confirmed")
+        with ctl.start_as_current_span(
+            "send nanogrid-tasks",
+            kind=trace.SpanKind.PRODUCER,
+            attributes={"messaging.system": "aws_sqs", "messaging.destination.name": "q"},
+        ):
+            attrs = inject_sqs()
+        with (
+            start_request_span(
+                wrk,
+                "process nanogrid-tasks",
+                rid,
+                kind=trace.SpanKind.CONSUMER,
+                parent=extract_sqs(attrs),
+            ),
+            wrk.start_as_current_span("execute", attributes={"process.exit_code": 1}) as run,
+        ):
+            run.set_status(trace.StatusCode.ERROR, "exit code 1")
+    controller.shutdown()
+    worker.shutdown()
+
+
+@pytest.fixture
+def request_trace(tmp_path) -> tuple[str, list[SpanRecord]]:
+    rid = str(uuid.uuid4())
+    _run_request(tmp_path, rid)
+    _run_request(tmp_path, str(uuid.uuid4()))  # another request in the same files
+    return rid, spans_for_request(load_spans(tmp_path), rid)
+
+
+def test_one_request_spans_both_services_with_every_parent(request_trace):
+    rid, spans = request_trace
+    assert [s.name for s in spans] == [
+        "POST /run",
+        "send nanogrid-tasks",
+        "process nanogrid-tasks",
+        "execute",
+    ]
+    assert {s.trace_id for s in spans} == {uuid.UUID(rid).hex}
+    assert {s.service for s in spans} == {"controller", "worker"}
+    ids = {s.span_id for s in spans}
+    roots = [s for s in spans if not s.parent_span_id]
+    assert [r.name for r in roots] == ["POST /run"]
+    assert all(s.parent_span_id in ids for s in spans if s.parent_span_id)
+    assert spans[3].status_code == 2
+    assert spans[3].status_message == "exit code 1"
+    assert spans[1].kind == 4
+
+
+def test_render_tree_shows_services_offsets_status_and_key_attributes(request_trace):
+    rid, spans = request_trace
+    text = render_tree(spans)
+    lines = text.splitlines()
+    assert lines[0].startswith(f"trace {uuid.UUID(rid).hex}  request={rid} function=fn-1")
+    assert lines[1].startswith("POST /run [controller] server +0.0ms ")
+    assert "· subscribe confirmed +" in lines[2]
+    send = next(line for line in lines if "send nanogrid-tasks" in line)
+    assert send.startswith("└─ send nanogrid-tasks [controller] producer +")
+    assert "messaging.system=aws_sqs" in send
+    execute = next(line for line in lines if "execute" in line)
+    assert "└─ execute [worker]" in execute
+    assert "ERROR(exit code 1)" in execute
+    assert "process.exit_code=1" in execute
+    assert "nanogrid.request_id" not in text  # in the header, not on every line
+    assert "missing" not in text
+
+
+def test_render_tree_flags_a_span_whose_parent_is_missing(request_trace):
+    _, spans = request_trace
+    text = render_tree(spans[2:])
+    assert f"[parent {spans[1].span_id} missing]" in text.splitlines()[1]
+    assert render_tree([]) == "(no spans)"
+
+
+def test_jaeger_json_has_the_fields_jaeger_ui_needs(request_trace):
+    rid, spans = request_trace
+    doc = json.loads(json.dumps(to_jaeger(spans)))
+    (jtrace,) = doc["data"]
+    assert jtrace["traceID"] == uuid.UUID(rid).hex
+    assert jtrace["warnings"] is None
+    services = {p["serviceName"] for p in jtrace["processes"].values()}
+    assert services == {"controller", "worker"}
+    by_id = {s["spanID"]: s for s in jtrace["spans"]}
+    for record, jspan in zip(spans, jtrace["spans"], strict=True):
+        assert set(jspan) >= {
+            "traceID",
+            "spanID",
+            "operationName",
+            "references",
+            "startTime",
+            "duration",
+            "tags",
+            "logs",
+            "processID",
+            "warnings",
+            "flags",
+        }
+        assert jspan["operationName"] == record.name
+        assert jspan["startTime"] == record.start_ns // 1000  # microseconds
+        assert jspan["duration"] == record.duration_ns // 1000
+        assert 1.5e15 < jspan["startTime"] < 1e17
+        assert jspan["processID"] in jtrace["processes"]
+        assert all(t["type"] in JAEGER_TAG_TYPES for t in jspan["tags"])
+        for ref in jspan["references"]:
+            assert ref["refType"] == "CHILD_OF"
+            assert ref["traceID"] == jtrace["traceID"]
+            assert ref["spanID"] in by_id
+    root = by_id[spans[0].span_id]
+    assert root["references"] == []
+    assert root["logs"][0]["fields"][0] == {
+        "key": "event",
+        "type": "string",
+        "value": "subscribe confirmed",
+    }
+    execute_tags = {t["key"]: t for t in by_id[spans[3].span_id]["tags"]}
+    assert execute_tags["error"] == {"key": "error", "type": "bool", "value": True}
+    assert execute_tags["process.exit_code"] == {
+        "key": "process.exit_code",
+        "type": "int64",
+        "value": 1,
+    }
+    assert execute_tags["span.kind"]["value"] == "internal"
+
+
+def test_write_otlp_jsonl_round_trips(request_trace, tmp_path):
+    _, spans = request_trace
+    out = tmp_path / "bundle" / "trace.otlp.jsonl"
+    assert write_otlp_jsonl(spans, out) == 2  # one line per process
+    again = load_spans(out)
+    assert again == spans
+    assert {s.service for s in again} == {"controller", "worker"}
+
+
+def test_write_otlp_jsonl_of_records_built_in_code(tmp_path):
+    record = SpanRecord(
+        trace_id="ab" * 16,
+        span_id="cd" * 8,
+        parent_span_id="",
+        name="x",
+        kind=1,
+        service="svc",
+        start_ns=1_000_000,
+        end_ns=3_000_000,
+        attributes={"n": 3, "f": 0.5, "b": False, "l": ["a", 1], "m": {"k": "v"}},
+    )
+    out = tmp_path / "x.jsonl"
+    write_otlp_jsonl([record], out)
+    (loaded,) = load_spans(out)
+    assert loaded == record
+
+
+def test_load_spans_skips_broken_lines_and_converts_base64_ids(tmp_path):
+    line = {
+        "resourceSpans": [
+            {
+                "resource": {
+                    "attributes": [
+                        {"key": "service.name", "value": {"stringValue": "other"}},
+                    ]
+                },
+                "scopeSpans": [
+                    {
+                        "scope": {"name": "s"},
+                        "spans": [
+                            {
+                                "traceId": "q83vEjRWeJCrze8SNFZ4kA==",
+                                "spanId": "EjRWeJCrze8=",
+                                "name": "b64",
+                                "kind": 3,
+                                "startTimeUnixNano": "10",
+                                "endTimeUnixNano": 25,
+                                "attributes": [
+                                    {"key": "big", "value": {"intValue": "9007199254740993"}}
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
+    path = tmp_path / "other-1.jsonl"
+    path.write_text(json.dumps(line) + "\n{not json\n\n")
+    (span,) = load_spans([path])
+    assert span.trace_id == "abcdef1234567890abcdef1234567890"
+    assert span.span_id == "1234567890abcdef"
+    assert span.duration_ns == 15
+    assert span.attributes == {"big": 9007199254740993}
+    assert span.service == "other"
+    assert parse_otlp_json({}) == []

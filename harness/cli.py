@@ -22,7 +22,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 err = Console(stderr=True)
 
 RunDirOption = Annotated[
-    Path | None, typer.Option("--run-dir", help="where logs and telemetry go (default: runs/<time>)")
+    Path | None,
+    typer.Option("--run-dir", help="where logs and telemetry go (default: runs/<time>)"),
 ]
 
 
@@ -47,7 +48,9 @@ def up(
     logging.basicConfig(level=logging.WARNING)
     install_signal_handlers()
     directory = _run_dir(run_dir, "up")
-    config = StackConfig(workers=workers, port=port, run_deadline=deadline, min_workers=min(workers, 1))
+    config = StackConfig(
+        workers=workers, port=port, run_deadline=deadline, min_workers=min(workers, 1)
+    )
     try:
         with Stack.embedded(directory, config) as stack:
             for key, value in stack.exports().items():
@@ -67,12 +70,19 @@ def demo(run_dir: RunDirOption = None) -> None:
     directory = _run_dir(run_dir, "demo")
     with Stack.embedded(directory, StackConfig(workers=1)) as stack:
         files = {"file": ("function.zip", artifacts.memo_function_zip(), "application/zip")}
-        upload = httpx.post(f"{stack.controller_url}/upload", files=files,
-                            data={"functionId": "test-manual"}, timeout=30)
+        upload = httpx.post(
+            f"{stack.controller_url}/upload",
+            files=files,
+            data={"functionId": "test-manual"},
+            timeout=30,
+        )
         err.print(f"POST /upload -> {upload.status_code} {upload.json()}")
         upload.raise_for_status()
-        run = httpx.post(f"{stack.controller_url}/run",
-                         json={"functionId": "test-manual", "inputData": {}}, timeout=60)
+        run = httpx.post(
+            f"{stack.controller_url}/run",
+            json={"functionId": "test-manual", "inputData": {}},
+            timeout=60,
+        )
         err.print(f"POST /run -> {run.status_code}")
         print(json.dumps(run.json(), indent=2))
     if run.json().get("status") != "SUCCESS":

@@ -67,8 +67,7 @@ class Stack:
     def embedded(cls, run_dir: Path, config: StackConfig | None = None) -> Iterator[Stack]:
         """Start the embedded backend and the platform on it; stop everything on exit."""
         run_dir.mkdir(parents=True, exist_ok=True)
-        with EmbeddedBackend() as backend:
-            backend.start(run_dir)
+        with EmbeddedBackend(run_dir) as backend:
             with cls(backend, run_dir, config or StackConfig()) as stack:
                 yield stack
 
@@ -105,21 +104,30 @@ class Stack:
     def base_env(self) -> dict[str, str]:
         """The environment every component gets: settings, telemetry, emulator credentials."""
         s = self.settings
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NANOGRID_", "REDIS_"))}
-        env.update({
-            "AWS_REGION": s.region,
-            "REDIS_URL": s.redis_url,
-            "NANOGRID_BUCKET": s.bucket,
-            "NANOGRID_TABLE": s.table,
-            "NANOGRID_QUEUE_URL": s.queue_url or "",
-            "NANOGRID_RUN_DEADLINE": str(s.run_deadline),
-            "NANOGRID_VISIBILITY_TIMEOUT": str(s.visibility_timeout),
-            "NANOGRID_TELEMETRY_DIR": str(self.telemetry_dir),
-            "PYTHONUNBUFFERED": "1",
-        })
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NANOGRID_", "REDIS_"))
+        }
+        env.update(
+            {
+                "AWS_REGION": s.region,
+                "REDIS_URL": s.redis_url,
+                "NANOGRID_BUCKET": s.bucket,
+                "NANOGRID_TABLE": s.table,
+                "NANOGRID_QUEUE_URL": s.queue_url or "",
+                "NANOGRID_RUN_DEADLINE": str(s.run_deadline),
+                "NANOGRID_VISIBILITY_TIMEOUT": str(s.visibility_timeout),
+                "NANOGRID_TELEMETRY_DIR": str(self.telemetry_dir),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         if s.aws_endpoint_url:
-            env.update({"AWS_ENDPOINT_URL": s.aws_endpoint_url, "AWS_ACCESS_KEY_ID": "test",
-                        "AWS_SECRET_ACCESS_KEY": "test"})
+            env.update(
+                {
+                    "AWS_ENDPOINT_URL": s.aws_endpoint_url,
+                    "AWS_ACCESS_KEY_ID": "test",
+                    "AWS_SECRET_ACCESS_KEY": "test",
+                }
+            )
         return env
 
     def start_controller(self, extra_env: Mapping[str, str] | None = None) -> ManagedProcess:
@@ -127,19 +135,38 @@ class Stack:
         min_workers = self.config.min_workers
         if min_workers is None:
             min_workers = min(self.config.workers, 1)
-        argv = [sys.executable, "-m", "nanogrid.controller.main", "--port", str(self.port),
-                "--min-workers", str(min_workers)]
-        self.controller = ManagedProcess("controller", argv, log_path=self.run_dir / "controller.log", env=env)
+        argv = [
+            sys.executable,
+            "-m",
+            "nanogrid.controller.main",
+            "--port",
+            str(self.port),
+            "--min-workers",
+            str(min_workers),
+        ]
+        self.controller = ManagedProcess(
+            "controller", argv, log_path=self.run_dir / "controller.log", env=env
+        )
         self.controller.start()
         return self.controller
 
     def start_worker(self, extra_env: Mapping[str, str] | None = None) -> ManagedProcess:
         self._worker_seq += 1
         name = f"worker-{self._worker_seq}"
-        env = {**self.base_env(), **self.config.worker_env, **(extra_env or {}),
-               "NANOGRID_WORKER_ID": name,
-               "NANOGRID_WORK_DIR": str(self.run_dir / "work" / name)}
-        argv = [sys.executable, "-m", "nanogrid.worker.main", "--poll-wait", str(self.config.poll_wait)]
+        env = {
+            **self.base_env(),
+            **self.config.worker_env,
+            **(extra_env or {}),
+            "NANOGRID_WORKER_ID": name,
+            "NANOGRID_WORK_DIR": str(self.run_dir / "work" / name),
+        }
+        argv = [
+            sys.executable,
+            "-m",
+            "nanogrid.worker.main",
+            "--poll-wait",
+            str(self.config.poll_wait),
+        ]
         proc = ManagedProcess(name, argv, log_path=self.run_dir / f"{name}.log", env=env)
         proc.start()
         self.workers.append(proc)

@@ -74,7 +74,7 @@ def describe(data: bytes) -> PackageInfo:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             files = [info for info in zf.infolist() if not info.is_dir()]
-    except zipcheck.ZIP_ERRORS:
+    except (*zipcheck.ZIP_ERRORS, NotImplementedError):
         files = []
     return PackageInfo(
         size_bytes=len(data),

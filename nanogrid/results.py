@@ -151,7 +151,9 @@ class ResultWaiter:
             "redis", f"timed out: no subscribe confirmation within {self.confirm_timeout:g}s"
         )
 
-    def wait(self, deadline: float, read_stored: bool = True, accept: Accept = is_terminal) -> WaitOutcome:
+    def wait(
+        self, deadline: float, read_stored: bool = True, accept: Accept = is_terminal
+    ) -> WaitOutcome:
         """Wait until an accepted result arrives or ``deadline`` (monotonic) passes."""
         ignored: list[dict[str, Any]] = []
         if read_stored and (found := self._read_stored(accept, ignored)):

@@ -69,7 +69,8 @@ class Link:
         try:
             if await self._open():
                 self._host.established(self)
-                await self._pump_both()
+                if not self.ending:
+                    await self._pump_both()
         finally:
             self.close("proxy stopped")
             await self._wait_closed()

@@ -12,7 +12,6 @@ Linux behaviour this relies on (measured on this machine):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import logging
 import socket
@@ -25,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 BACKLOG = 128
 _BIND_ATTEMPTS = 20
+_ACCEPT_RETRY_S = 0.5
 
 
 class ListenerState(StrEnum):
@@ -44,7 +44,7 @@ class Listener:
         self._on_accept = on_accept
         self._sock = _bind_explicit(host)
         self.port: int = self._sock.getsockname()[1]
-        self._accepting: asyncio.Task[None] | None = None
+        self._accepting = False
         self._parked: socket.socket | None = None
         self._discard: set[tuple[str, int]] = set()
 
@@ -58,7 +58,7 @@ class Listener:
         """Move to ``state``; when this returns, new connects meet the new behaviour."""
         if state is self.state:
             return
-        await self._stop_accepting()
+        self._stop_accepting()
         self._unpark()
         if self.state is not ListenerState.REFUSING:
             self._drain()  # connects completed before the change are served
@@ -75,39 +75,39 @@ class Listener:
 
     async def close(self) -> None:
         """Stop accepting and close every socket this listener owns."""
-        await self._stop_accepting()
+        self._stop_accepting()
         self._unpark()
         self._sock.close()
 
     def _start_accepting(self) -> None:
-        self._accepting = asyncio.get_running_loop().create_task(self._accept_loop())
+        asyncio.get_running_loop().add_reader(self._sock.fileno(), self._drain)
+        self._accepting = True
 
-    async def _stop_accepting(self) -> None:
-        task, self._accepting = self._accepting, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _accept_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                conn, addr = await loop.sock_accept(self._sock)
-            except OSError as exc:
-                # A transient accept error (e.g. EMFILE) must not kill the proxy.
-                logger.warning("accept failed on port %d: %s", self.port, exc)
-                await asyncio.sleep(0.05)
-                continue
-            self._hand_over(conn, addr)
+    def _stop_accepting(self) -> None:
+        # A reader callback, not a task: stopping can never drop an accepted socket.
+        if self._accepting:
+            asyncio.get_running_loop().remove_reader(self._sock.fileno())
+            self._accepting = False
 
     def _drain(self) -> None:
+        """Accept and hand over every connection waiting in the queue."""
         while True:
             try:
                 conn, addr = self._sock.accept()
-            except BlockingIOError:
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionAbortedError:
+                continue
+            except OSError as exc:  # e.g. EMFILE: back off as asyncio's own servers do
+                logger.warning("accept failed on port %d: %s", self.port, exc)
+                self._stop_accepting()
+                asyncio.get_running_loop().call_later(_ACCEPT_RETRY_S, self._resume)
                 return
             self._hand_over(conn, addr)
+
+    def _resume(self) -> None:
+        if self.state is ListenerState.OPEN and not self._accepting and self._sock.fileno() >= 0:
+            self._start_accepting()
 
     def _hand_over(self, conn: socket.socket, addr: tuple[str, int]) -> None:
         if addr in self._discard:

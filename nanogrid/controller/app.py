@@ -15,6 +15,7 @@ Every error is ``{"error": {"code": ..., "message": ...}}`` with a stable code.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -64,7 +65,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = 200
-        app.state.services = services or await run_in_threadpool(Services.build, settings, behaviour)
+        app.state.services = services or await run_in_threadpool(
+            Services.build, settings, behaviour
+        )
         log.info("controller ready (legacy knobs: %s)", ", ".join(behaviour.legacy) or "none")
         yield
         app.state.services.close()
@@ -91,7 +94,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DependencyError)
     async def dependency(_: Request, exc: DependencyError) -> JSONResponse:
         log.error("dependency unavailable: %s", exc)
-        return error(503, exc.code, f"{exc}; nothing was enqueued, retry later", dependency=exc.dependency)
+        return error(
+            503, exc.code, f"{exc}; nothing was enqueued, retry later", dependency=exc.dependency
+        )
 
 
 def _install_routes(
@@ -113,19 +118,27 @@ def _install_routes(
             log.warning("Upload %s is %d bytes: possible empty ZIP", name, len(data))
         req = UploadRequest(functionId, runtime, memoryMB, timeoutSeconds, name)
         try:
-            meta = await run_in_threadpool(_store_upload, request.app.state.services, data, req, settings, behaviour)
+            meta = await run_in_threadpool(
+                _store_upload, request.app.state.services, data, req, settings, behaviour
+            )
         except PackageTooLarge as exc:
             return error(413, exc.code, str(exc), reason=exc.reason)
         except InvalidPackage as exc:
             log.warning("Upload %s refused: %s", name, exc)
             return error(400, exc.code, str(exc), reason=exc.reason)
-        log.info("Upload stored: functionId=%s version=%s s3Key=%s", meta.functionId, meta.version, meta.s3Key)
+        log.info(
+            "Upload stored: functionId=%s version=%s s3Key=%s",
+            meta.functionId,
+            meta.version,
+            meta.s3Key,
+        )
         return meta.to_dict()
 
     @app.post("/run")
     def run(body: RunRequest) -> JSONResponse:
         services: Services = app.state.services
-        answer = services.runs.run(current_request_id(), body.functionId, body.inputData)
+        request_id = current_request_id() or str(uuid.uuid4())
+        answer = services.runs.run(request_id, body.functionId, body.inputData)
         headers = {"Location": answer.body["resultUrl"]} if answer.status_code == 202 else {}
         return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
 
@@ -141,7 +154,9 @@ def _install_routes(
             return JSONResponse({k: v for k, v in result.items() if k != "trace"})
         if stage is not None:
             return JSONResponse({"requestId": request_id, "stage": stage})
-        return error(404, "RUN_NOT_FOUND", f"no run {request_id!r}: results are kept {settings.result_ttl}s")
+        return error(
+            404, "RUN_NOT_FOUND", f"no run {request_id!r}: results are kept {settings.result_ttl}s"
+        )
 
     @app.get("/health")
     def get_health() -> JSONResponse:
@@ -150,7 +165,13 @@ def _install_routes(
         return JSONResponse(report, status_code=200 if ok else 503)
 
 
-def _store_upload(services: Services, data: bytes, req: UploadRequest, settings: Settings, behaviour: ControllerBehaviour) -> Any:
+def _store_upload(
+    services: Services,
+    data: bytes,
+    req: UploadRequest,
+    settings: Settings,
+    behaviour: ControllerBehaviour,
+) -> Any:
     if behaviour.validate_uploads:
         package = archive.validate(data, settings.limits)
     else:

@@ -51,7 +51,9 @@ def check(
     probes = {
         "bucket": lambda: clients.s3.head_bucket(Bucket=settings.bucket),
         "table": lambda: clients.dynamodb.describe_table(TableName=settings.table),
-        "queue": lambda: clients.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"]),
+        "queue": lambda: clients.sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["QueueArn"]
+        ),
     }
     for name, probe in probes.items():
         try:

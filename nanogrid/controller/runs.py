@@ -100,7 +100,9 @@ class RunService:
     def _subscribe(self, waiter: ResultWaiter) -> None:
         with tracer.start_as_current_span(f"subscribe {waiter.channel}") as span:
             log.info("Subscribing to channel: %s", waiter.channel)
-            span.set_attributes({"messaging.system": "redis", "messaging.destination.name": waiter.channel})
+            span.set_attributes(
+                {"messaging.system": "redis", "messaging.destination.name": waiter.channel}
+            )
             waiter.subscribe()
 
     def _send(self, task: Task) -> None:
@@ -118,12 +120,14 @@ class RunService:
                 resp = self.clients.sqs.send_message(
                     QueueUrl=self.queue_url,
                     MessageBody=task.to_json(),
-                    MessageAttributes=inject_sqs({}, task.requestId),
+                    MessageAttributes=inject_sqs(request_id=task.requestId),
                 )
             except (BotoCoreError, ClientError) as exc:
                 raise DependencyError("sqs", str(exc)) from exc
             span.set_attribute("messaging.message.id", resp["MessageId"])
-        log.info("message sent to SQS: requestId=%s messageId=%s", task.requestId, resp["MessageId"])
+        log.info(
+            "message sent to SQS: requestId=%s messageId=%s", task.requestId, resp["MessageId"]
+        )
         self._record_stage(task.requestId, Stage.QUEUED)
 
     def _record_stage(self, request_id: str, stage: Stage) -> None:
@@ -135,7 +139,9 @@ class RunService:
     def _wait(self, waiter: ResultWaiter, deadline: float) -> WaitOutcome:
         accept = _success_only if self.behaviour.ignore_failed else is_terminal
         with tracer.start_as_current_span(f"wait {waiter.channel}") as span:
-            outcome = waiter.wait(deadline, read_stored=self.behaviour.read_stored_result, accept=accept)
+            outcome = waiter.wait(
+                deadline, read_stored=self.behaviour.read_stored_result, accept=accept
+            )
             span.set_attribute("nanogrid.result.source", outcome.source or "none")
             if outcome.ignored:
                 span.set_attribute("nanogrid.result.ignored", len(outcome.ignored))
@@ -146,7 +152,11 @@ class RunService:
             if outcome.result is not None:
                 status = outcome.result.get("status")
                 span.set_attribute("nanogrid.status", str(status))
-                log.info("Received message on channel %s: status=%s", defaults.result_key(task.requestId), status)
+                log.info(
+                    "Received message on channel %s: status=%s",
+                    defaults.result_key(task.requestId),
+                    status,
+                )
                 body = {k: v for k, v in outcome.result.items() if k != "trace"}
                 return RunAnswer(200, body)
             stage = self._stage(task.requestId)
@@ -154,7 +164,9 @@ class RunService:
             span.set_attribute("nanogrid.stage", stage)
             log.error(
                 "Timeout waiting for result: requestId=%s stage=%s after %.1fs",
-                task.requestId, stage, waited,
+                task.requestId,
+                stage,
+                waited,
             )
             return RunAnswer(202, timeout_body(task, stage, self.settings.run_deadline))
 

@@ -36,7 +36,9 @@ class Services:
             raise RuntimeError(
                 f"cannot find SQS queue {settings.queue!r}: set NANOGRID_QUEUE_URL or create it ({exc})"
             ) from exc
-        client = connect(settings.redis_url, settings.redis_connect_timeout, settings.redis_socket_timeout)
+        client = connect(
+            settings.redis_url, settings.redis_connect_timeout, settings.redis_socket_timeout
+        )
         store = ResultStore(client, settings.result_ttl)
         registry = FunctionRegistry(clients, settings.bucket, settings.table)
         runs = RunService(settings, behaviour, clients, registry, store, url)

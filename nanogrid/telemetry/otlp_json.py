@@ -106,9 +106,6 @@ def _link(link: Link) -> dict[str, Any]:
         {
             "traceId": f"{link.context.trace_id:032x}",
             "spanId": f"{link.context.span_id:016x}",
-            "traceState": link.context.trace_state.to_header()
-            if link.context.trace_state
-            else None,
             "attributes": _attributes(link.attributes),
             "droppedAttributesCount": link.dropped_attributes,
             "flags": _flags(link.context),
@@ -141,9 +138,9 @@ def any_value(value: Any) -> dict[str, Any]:
     if isinstance(value, bytes):
         return {"bytesValue": base64.b64encode(value).decode("ascii")}
     if isinstance(value, Mapping):
-        return {"kvlistValue": {"values": _attributes(value)}}
+        return {"kvlistValue": _compact({"values": _attributes(value)})}
     if isinstance(value, Sequence):
-        return {"arrayValue": {"values": [any_value(v) for v in value]}}
+        return {"arrayValue": _compact({"values": [any_value(v) for v in value]})}
     return {}
 
 

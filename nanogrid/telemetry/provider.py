@@ -32,6 +32,8 @@ OTLP_TIMEOUT_SECONDS = 2.0
 OTLP_SHUTDOWN_SECONDS = 3.0
 #: How often the batch processors export; also the most a SIGKILL can lose.
 FILE_SCHEDULE_MILLIS = 500
+#: Spans waiting for the file exporter; a burst beyond it drops spans (logged by the SDK).
+FILE_QUEUE_SIZE = 32768
 OTLP_SCHEDULE_MILLIS = 1000
 
 
@@ -179,7 +181,11 @@ def _exporting_processors(
     if telemetry_dir is not None:
         span_file = Path(telemetry_dir) / f"{service_name}-{os.getpid()}.jsonl"
         exporter = OtlpJsonFileExporter(span_file)
-        processors.append(BatchSpanProcessor(exporter, schedule_delay_millis=FILE_SCHEDULE_MILLIS))
+        processors.append(
+            BatchSpanProcessor(
+                exporter, max_queue_size=FILE_QUEUE_SIZE, schedule_delay_millis=FILE_SCHEDULE_MILLIS
+            )
+        )
     if otlp_endpoint:
         processors.append(_otlp_processor(otlp_endpoint))
     return processors, memory, span_file

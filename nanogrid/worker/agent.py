@@ -92,13 +92,20 @@ class WorkerAgent:
         try:
             task = Task.from_json(message.get("Body", ""))
         except ValueError as exc:
-            log.error("poison message %s: %s; it goes to the dead-letter queue after %d receives",
-                      message.get("MessageId"), exc, defaults.MAX_RECEIVE_COUNT)
+            log.error(
+                "poison message %s: %s; it goes to the dead-letter queue after %d receives",
+                message.get("MessageId"),
+                exc,
+                defaults.MAX_RECEIVE_COUNT,
+            )
             return
         ctx = extract_sqs(message.get("MessageAttributes", {}))
-        with request_scope(task.requestId), tracer.start_as_current_span(
-            f"process {self.settings.queue}", context=ctx, kind=SpanKind.CONSUMER
-        ) as span:
+        with (
+            request_scope(task.requestId),
+            tracer.start_as_current_span(
+                f"process {self.settings.queue}", context=ctx, kind=SpanKind.CONSUMER
+            ) as span,
+        ):
             set_function_id(task.functionId)
             span.set_attributes(_messaging_attributes(self.settings.queue, message))
             if self._process(task, message["ReceiptHandle"]):
@@ -114,7 +121,9 @@ class WorkerAgent:
             log.info("task %s is running on another worker", task.requestId)
             return False
         self.store.set_stage(task.requestId, Stage.RUNNING)
-        with Ticker("visibility", self.settings.visibility_timeout / 3, lambda: self._extend(task, receipt)):
+        with Ticker(
+            "visibility", self.settings.visibility_timeout / 3, lambda: self._extend(task, receipt)
+        ):
             result = self._execute(task)
             self._store(result)
         put_run_metrics_traced(self.clients, result)
@@ -124,14 +133,22 @@ class WorkerAgent:
 
     def _claim(self, request_id: str) -> bool:
         ttl_ms = int(self.settings.visibility_timeout * 1000)
-        return bool(self.store.client.set(f"claim:{request_id}", self.settings.worker_id, nx=True, px=ttl_ms))
+        return bool(
+            self.store.client.set(
+                f"claim:{request_id}", self.settings.worker_id, nx=True, px=ttl_ms
+            )
+        )
 
     def _extend(self, task: Task, receipt: str) -> None:
         try:
             self.clients.sqs.change_message_visibility(
-                QueueUrl=self.queue_url, ReceiptHandle=receipt, VisibilityTimeout=self.settings.visibility_timeout
+                QueueUrl=self.queue_url,
+                ReceiptHandle=receipt,
+                VisibilityTimeout=self.settings.visibility_timeout,
             )
-            self.store.client.pexpire(f"claim:{task.requestId}", int(self.settings.visibility_timeout * 1000))
+            self.store.client.pexpire(
+                f"claim:{task.requestId}", int(self.settings.visibility_timeout * 1000)
+            )
         except (BotoCoreError, ClientError, *REDIS_ERRORS) as exc:
             log.warning("could not extend the visibility of %s: %s", task.requestId, exc)
 
@@ -140,11 +157,16 @@ class WorkerAgent:
             code_dir = self._code(task)
         except InvalidPackage as exc:
             if getattr(exc, "reason", "") == "EMPTY_ARCHIVE":
-                log.error("[S3][FAIL] The ZIP file is empty! requestId=%s: check the upload of %s",
-                          task.requestId, task.s3Key)
+                log.error(
+                    "[S3][FAIL] The ZIP file is empty! requestId=%s: check the upload of %s",
+                    task.requestId,
+                    task.s3Key,
+                )
             else:
                 log.error("[S3][FAIL] invalid package %s: %s", task.s3Key, exc)
-            return failure_result(task, ErrorType.INVALID_PACKAGE, str(exc), self.settings.worker_id)
+            return failure_result(
+                task, ErrorType.INVALID_PACKAGE, str(exc), self.settings.worker_id
+            )
         except CodeUnavailable as exc:
             return failure_result(task, ErrorType.PLATFORM_ERROR, str(exc), self.settings.worker_id)
         self.knobs.before_run(task.requestId)
@@ -156,15 +178,20 @@ class WorkerAgent:
                 code_dir,
                 task.inputData,
                 ExecutionLimits(memory_mb=task.memoryMB, timeout_seconds=task.timeoutSeconds),
-                env={"NANOGRID_REQUEST_ID": task.requestId, "NANOGRID_FUNCTION_ID": task.functionId},
+                env={
+                    "NANOGRID_REQUEST_ID": task.requestId,
+                    "NANOGRID_FUNCTION_ID": task.functionId,
+                },
             )
-            span.set_attributes({
-                "process.exit.code": -1 if execution.exit_code is None else execution.exit_code,
-                "nanogrid.duration_ms": execution.duration_ms,
-                "nanogrid.peak_memory_bytes": execution.peak_memory_bytes,
-                "nanogrid.timed_out": execution.timed_out,
-                "nanogrid.out_of_memory": execution.out_of_memory,
-            })
+            span.set_attributes(
+                {
+                    "process.exit.code": -1 if execution.exit_code is None else execution.exit_code,
+                    "nanogrid.duration_ms": execution.duration_ms,
+                    "nanogrid.peak_memory_bytes": execution.peak_memory_bytes,
+                    "nanogrid.timed_out": execution.timed_out,
+                    "nanogrid.out_of_memory": execution.out_of_memory,
+                }
+            )
             log.info("Process exec finished with exitCode: %s", execution.exit_code)
         return result_from_execution(task, execution, self.settings.worker_id)
 
@@ -180,7 +207,12 @@ class WorkerAgent:
             )
         with tracer.start_as_current_span("validate and extract") as span:
             path, info = self.cache.put(data)
-            span.set_attributes({"nanogrid.zip.entries": info.entries, "nanogrid.zip.unzipped_bytes": info.unzipped_bytes})
+            span.set_attributes(
+                {
+                    "nanogrid.zip.entries": info.entries,
+                    "nanogrid.zip.unzipped_bytes": info.unzipped_bytes,
+                }
+            )
         log.info("Successfully extracted %d files from zip", info.entries)
         return path
 
@@ -192,7 +224,9 @@ class WorkerAgent:
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")
                 if code in ("NoSuchKey", "NoSuchBucket", "404", "AccessDenied"):
-                    raise CodeUnavailable(f"cannot download s3://{bucket}/{task.s3Key}: {code}") from exc
+                    raise CodeUnavailable(
+                        f"cannot download s3://{bucket}/{task.s3Key}: {code}"
+                    ) from exc
                 raise
             span.set_attribute("nanogrid.zip.bytes", len(data))
         log.info("Successfully downloaded zip file: %d bytes", len(data))
@@ -215,8 +249,13 @@ class WorkerAgent:
 
     def _publish_once(self, channel: str, result: Result) -> None:
         with tracer.start_as_current_span(f"publish {channel}", kind=SpanKind.PRODUCER) as span:
-            span.set_attributes({"messaging.system": "redis", "messaging.destination.name": channel,
-                                 "messaging.operation.type": "publish"})
+            span.set_attributes(
+                {
+                    "messaging.system": "redis",
+                    "messaging.destination.name": channel,
+                    "messaging.operation.type": "publish",
+                }
+            )
             log.info("[REDIS] Publishing result to channel: %s", channel)
             result.trace = inject_dict()
             try:
@@ -232,7 +271,9 @@ class WorkerAgent:
         try:
             self.clients.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
         except (BotoCoreError, ClientError) as exc:
-            log.warning("could not delete the message (it will be redelivered, not re-run): %s", exc)
+            log.warning(
+                "could not delete the message (it will be redelivered, not re-run): %s", exc
+            )
 
 
 def put_run_metrics_traced(clients: AwsClients, result: Result) -> None:

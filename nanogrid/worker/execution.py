@@ -22,7 +22,9 @@ def result_from_execution(task: Task, execution: Execution, worker_id: str) -> R
     error_type = error_type_of(execution)
     message = None
     if error_type == ErrorType.FUNCTION_TIMEOUT:
-        message = f"the function ran longer than its timeout of {task.timeoutSeconds}s and was killed"
+        message = (
+            f"the function ran longer than its timeout of {task.timeoutSeconds}s and was killed"
+        )
     elif error_type == ErrorType.OUT_OF_MEMORY:
         message = f"the function went over its memory limit of {task.memoryMB}MB"
     return Result(

@@ -45,7 +45,9 @@ class Ticker:
             self._thread.join(timeout=5)
 
 
-def heartbeat_action(client: redis.Redis, worker_id: str, ttl: int, info: dict[str, object]) -> Callable[[], None]:
+def heartbeat_action(
+    client: redis.Redis, worker_id: str, ttl: int, info: dict[str, object]
+) -> Callable[[], None]:
     """The heartbeat: ``nanogrid:worker:{id}`` with an expiry, read by ``/health``."""
     key = f"{defaults.HEARTBEAT_PREFIX}{worker_id}"
     failures = [0]

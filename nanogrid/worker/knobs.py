@@ -48,7 +48,9 @@ class WorkerKnobs:
             return
         os.write(fd, request_id.encode())
         os.close(fd)
-        log.warning("crash knob armed: this worker dies %.1fs into %s", self.crash_after, request_id)
+        log.warning(
+            "crash knob armed: this worker dies %.1fs into %s", self.crash_after, request_id
+        )
         timer = threading.Timer(self.crash_after, os.kill, (os.getpid(), signal.SIGKILL))
         timer.daemon = True
         timer.start()

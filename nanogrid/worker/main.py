@@ -12,7 +12,6 @@ import logging
 import os
 import signal
 import threading
-from pathlib import Path
 from types import FrameType
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -23,7 +22,7 @@ from nanogrid.logs import configure_logging
 from nanogrid.results import REDIS_ERRORS, ResultStore, connect
 from nanogrid.runtime.process import ProcessRuntime
 from nanogrid.settings import Settings
-from nanogrid.telemetry import instrument_libraries, setup_telemetry
+from nanogrid.telemetry import instrument_libraries, setup_telemetry_from_env
 from nanogrid.worker.agent import WorkerAgent
 from nanogrid.worker.keepalive import Ticker, heartbeat_action
 from nanogrid.worker.knobs import WorkerKnobs
@@ -31,26 +30,40 @@ from nanogrid.worker.knobs import WorkerKnobs
 log = logging.getLogger("nanogrid.worker")
 
 
-class Shutdown(Exception):
-    """Raised in the main thread by SIGTERM/SIGINT while the worker is idle."""
+class Shutdown(BaseException):
+    """Raised in the main thread by SIGTERM/SIGINT while the worker is idle.
+
+    A BaseException, so that no library's ``except Exception`` (botocore retries) swallows it.
+    """
 
 
 def build_agent(settings: Settings, knobs: WorkerKnobs, poll_wait_seconds: int = 20) -> WorkerAgent:
     if settings.runtime != "process":
         raise SystemExit(f"unknown runtime {settings.runtime!r}: this worker supports 'process'")
     clients = AwsClients.from_settings(settings)
-    client = connect(settings.redis_url, settings.redis_connect_timeout, settings.redis_socket_timeout)
+    client = connect(
+        settings.redis_url, settings.redis_connect_timeout, settings.redis_socket_timeout
+    )
     runtime = ProcessRuntime()
     if not runtime.network_isolated:
         log.warning("network isolation unavailable on this OS: functions can reach the network")
-    return WorkerAgent(settings, clients, ResultStore(client, settings.result_ttl), runtime,
-                       queue_url(clients, settings), knobs, poll_wait_seconds)
+    return WorkerAgent(
+        settings,
+        clients,
+        ResultStore(client, settings.result_ttl),
+        runtime,
+        queue_url(clients, settings),
+        knobs,
+        poll_wait_seconds,
+    )
 
 
 def serve(agent: WorkerAgent, stop: threading.Event) -> None:
     """Poll until ``stop`` is set; transient dependency errors are logged and retried."""
     info = {"runtime": agent.runtime.name, "pid": os.getpid()}
-    beat = heartbeat_action(agent.store.client, agent.settings.worker_id, defaults.HEARTBEAT_TTL_SECONDS, info)
+    beat = heartbeat_action(
+        agent.store.client, agent.settings.worker_id, defaults.HEARTBEAT_TTL_SECONDS, info
+    )
     beat()
     with Ticker("heartbeat", agent.settings.heartbeat_seconds, beat):
         log.info("worker %s polling %s", agent.settings.worker_id, agent.queue_url)
@@ -64,13 +77,13 @@ def serve(agent: WorkerAgent, stop: threading.Event) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="nanogrid-worker", description=__doc__)
-    parser.add_argument("--poll-wait", type=int, default=int(os.environ.get("NANOGRID_POLL_WAIT", "20")))
+    parser.add_argument(
+        "--poll-wait", type=int, default=int(os.environ.get("NANOGRID_POLL_WAIT", "20"))
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logging("worker", level=os.environ.get("NANOGRID_LOG_LEVEL", "INFO"))
-    telemetry_dir = os.environ.get("NANOGRID_TELEMETRY_DIR")
-    telemetry = setup_telemetry("nanogrid-worker", Path(telemetry_dir) if telemetry_dir else None,
-                                os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    telemetry = setup_telemetry_from_env("nanogrid-worker")
     instrument_libraries()
     knobs = WorkerKnobs.from_env()
     stop = threading.Event()

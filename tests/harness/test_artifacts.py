@@ -9,12 +9,12 @@ import pytest
 from harness import artifacts
 
 
-def _names(data):
+def _names(data: bytes) -> list[str]:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         return zf.namelist()
 
 
-def _run(source, stdin=""):
+def _run(source: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-I", "-c", source],
         input=stdin,

@@ -444,3 +444,53 @@ def test_a_silent_otlp_endpoint_bounds_shutdown(tmp_path):
         tel.shutdown(timeout=1.0)
         assert time.monotonic() - started < 3.0
     assert [s.name for s in load_spans(tmp_path)] == ["req"]
+
+
+def _official_otlp_json(spans):
+    """The official protobuf encoder through protobuf's JSON mapping, ids fixed to hex."""
+    import base64
+
+    from google.protobuf.json_format import MessageToDict
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+    data = MessageToDict(encode_spans(spans), use_integers_for_enums=True)
+    for span in _otlp_spans(data):
+        for item in [span, *span.get("links", [])]:
+            for key in ("traceId", "spanId", "parentSpanId"):
+                if key in item:
+                    item[key] = base64.b64decode(item[key]).hex()
+    return data
+
+
+def test_otlp_json_encoding_matches_the_official_encoder(telemetry):
+    from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, TraceFlags, TraceState
+
+    from nanogrid.telemetry import encode_otlp_json
+
+    tracer = telemetry.tracer("t")
+    other = telemetry.provider.get_tracer("other", "1.2", schema_url="https://s")
+    remote = SpanContext(
+        0xABC,
+        0xDEF,
+        is_remote=True,
+        trace_flags=TraceFlags(1),
+        trace_state=TraceState([("k", "v")]),
+    )
+    parent = trace.set_span_in_context(NonRecordingSpan(remote))
+    attrs = {"s": "x", "b": False, "i": -3, "f": 0.0, "l": ["a", "b"], "n": [1, 2], "e": []}
+    with tracer.start_as_current_span(
+        "remote child", context=parent, links=[Link(remote, {"a": 1})]
+    ):
+        with other.start_as_current_span(
+            "local", kind=trace.SpanKind.CLIENT, attributes=attrs
+        ) as s:
+            s.add_event("ev", {"k": True})
+            s.set_status(trace.StatusCode.ERROR, "why")
+    with tracer.start_as_current_span("root", kind=trace.SpanKind.CONSUMER):
+        pass
+    spans = finished(telemetry)
+    mine, official = encode_otlp_json(spans), _official_otlp_json(spans)
+    assert (
+        json.dumps(mine, indent=1, sort_keys=True).splitlines()
+        == json.dumps(official, indent=1, sort_keys=True).splitlines()
+    )

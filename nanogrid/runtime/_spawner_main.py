@@ -1,0 +1,200 @@
+"""NanoGrid's fork server: forks and execs functions for the worker, then reaps them.
+
+Run as ``python -I -S _spawner_main.py CONTROL_FD PARENT_PID``; it imports the standard
+library only, so it stays small, and so does the ``ru_maxrss`` its children inherit.
+
+Protocol (``SOCK_SEQPACKET``, one JSON object per message):
+
+- The worker sends ``{"argv", "cwd", "env", "rlimit_as"}`` on the control socket with four
+  fds: the child's stdin, stdout, stderr, and a *run socket* for this child alone.
+- On the run socket the spawner answers ``{"pid"}`` once the child has exec'd (or
+  ``{"error", "errno"}``), then ``{"pid", "status", "ru_maxrss"}`` once it has reaped it.
+- Anything the worker sends on the run socket, or closing it, SIGKILLs the child's
+  process group. The group is also killed when its leader exits, before the reap.
+- When the control socket closes, every child's group is killed and the spawner exits.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import selectors
+import signal
+import socket
+import sys
+from typing import Any
+
+_PR_SET_PDEATHSIG = 1
+_MAX_REQUEST = 1024 * 1024
+_FDS_PER_REQUEST = 4
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_parent(parent: int) -> None:
+    """SIGKILL this process when its parent thread exits; exit now if it already has."""
+    if _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def send(sock: socket.socket, message: dict[str, Any]) -> None:
+    try:
+        sock.send(json.dumps(message).encode())
+    except OSError:
+        pass  # the worker gave up on this run; nobody is left to tell
+
+
+class Child:
+    """A running function: its pid, a pidfd readable when it exits, and its run socket."""
+
+    def __init__(self, pid: int, run: socket.socket) -> None:
+        self.pid = pid
+        self.pidfd = os.pidfd_open(pid)
+        self.run = run
+
+
+class Spawner:
+    """The single-threaded loop: requests on the control socket, exits on pidfds."""
+
+    def __init__(self, control: socket.socket) -> None:
+        self.control = control
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(control, selectors.EVENT_READ)
+        self.children: dict[int, Child] = {}
+
+    def serve(self) -> None:
+        while True:
+            for key, _ in self.selector.select():
+                if key.fileobj is self.control:
+                    if not self.accept():
+                        return self.shutdown()
+                elif self.children.get(key.data.pid) is not key.data:
+                    continue  # reaped earlier in this batch
+                elif key.fd == key.data.pidfd:
+                    self.reap(key.data)
+                else:
+                    self.on_run_message(key.data)
+
+    def accept(self) -> bool:
+        """Handle one request; ``False`` when the worker closed the control socket."""
+        data, fds, flags, _ = socket.recv_fds(
+            self.control, _MAX_REQUEST, _FDS_PER_REQUEST, socket.MSG_CMSG_CLOEXEC
+        )
+        if not data and not fds:
+            return False
+        if len(fds) != _FDS_PER_REQUEST or flags & socket.MSG_TRUNC:
+            for fd in fds:
+                os.close(fd)
+            return True  # malformed: the worker sees its run socket close
+        run = socket.socket(fileno=fds[3])
+        try:
+            pid = fork_exec(json.loads(data), fds[:3])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            send(run, {"error": str(exc), "errno": getattr(exc, "errno", None)})
+            run.close()
+            return True
+        finally:
+            for fd in fds[:3]:
+                os.close(fd)
+        child = Child(pid, run)
+        self.children[pid] = child
+        self.selector.register(child.pidfd, selectors.EVENT_READ, child)
+        self.selector.register(run, selectors.EVENT_READ, child)
+        send(run, {"pid": pid})
+        return True
+
+    def on_run_message(self, child: Child) -> None:
+        try:
+            closed = not child.run.recv(64)
+        except OSError:
+            closed = True
+        if closed:  # the worker gave up on the run: stop listening
+            self.selector.unregister(child.run)
+        kill_group(child.pid)
+
+    def reap(self, child: Child) -> None:
+        kill_group(child.pid)  # stragglers; before the reap, so the group id is not reused
+        _, status, usage = os.wait4(child.pid, 0)
+        self.selector.unregister(child.pidfd)
+        if child.run.fileno() in self.selector.get_map():
+            self.selector.unregister(child.run)
+        send(child.run, {"pid": child.pid, "status": status, "ru_maxrss": usage.ru_maxrss})
+        os.close(child.pidfd)
+        child.run.close()
+        del self.children[child.pid]
+
+    def shutdown(self) -> None:
+        for child in list(self.children.values()):
+            self.reap(child)
+
+
+def fork_exec(request: dict[str, Any], fds: list[int]) -> int:
+    """Fork a child that execs ``request["argv"]``; return its pid once it has exec'd."""
+    argv = [str(arg) for arg in request["argv"]]
+    env = {str(k): str(v) for k, v in request["env"].items()}
+    cwd = str(request["cwd"])
+    rlimit_as = request.get("rlimit_as")
+    parent = os.getpid()
+    errors_r, errors_w = os.pipe()  # close-on-exec: EOF means the exec succeeded
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child execs or exits
+        try:
+            os.close(errors_r)
+            exec_child(argv, cwd, env, rlimit_as, fds, parent)
+        except BaseException as exc:  # the child must never return into the loop
+            os.write(errors_w, f"{getattr(exc, 'errno', None) or 0}:{exc}".encode())
+        finally:
+            os._exit(127)
+    os.close(errors_w)
+    with open(errors_r, "rb") as errors:
+        failure = errors.read()
+    if failure:
+        os.waitpid(pid, 0)
+        code, _, message = failure.decode(errors="replace").partition(":")
+        raise OSError(int(code), message) if int(code) else OSError(message)
+    return pid
+
+
+def exec_child(
+    argv: list[str],
+    cwd: str,
+    env: dict[str, str],
+    rlimit_as: int | None,
+    fds: list[int],
+    parent: int,
+) -> None:
+    """In the forked child: new session, limits, death with the spawner, fds 0-2, exec."""
+    os.setsid()
+    die_with_parent(parent)
+    for signum in (signal.SIGPIPE, signal.SIGXFSZ):  # Python ignores these; exec'd code not
+        signal.signal(signum, signal.SIG_DFL)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if rlimit_as is not None:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = rlimit_as if hard == resource.RLIM_INFINITY else min(rlimit_as, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    for target, fd in enumerate(fds):  # received fds are >= 3: 0-2 are open here
+        os.dup2(fd, target)
+    os.chdir(cwd)
+    os.execve(argv[0], argv, env)
+
+
+def main(args: list[str]) -> None:
+    control_fd, parent = int(args[0]), int(args[1])
+    die_with_parent(parent)
+    with socket.socket(fileno=control_fd) as control:
+        Spawner(control).serve()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -141,10 +141,13 @@ class FaultProxy:
         with self._lock:
             if fault.name in self._armed:
                 raise InvalidFault(f"proxy {self.name!r} already has a fault {fault.name!r}")
+            # Recorded before arming, so the ledger never shows a schedule shorter than asked.
+            self.ledger.record(
+                self.name, EventKind.FAULT_ADDED, fault=fault, detail=fault.to_dict()
+            )
             if self._loop is not None:
                 armed.arm(time.monotonic())
             self._armed = {**self._armed, fault.name: armed}
-        self.ledger.record(self.name, EventKind.FAULT_ADDED, fault=fault, detail=fault.to_dict())
         self._resync()
 
     def remove(self, name: str) -> None:

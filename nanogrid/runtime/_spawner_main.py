@@ -8,7 +8,7 @@ Protocol (``SOCK_SEQPACKET``, one JSON object per message):
 - The worker sends ``{"argv", "cwd", "env", "rlimit_as"}`` on the control socket with four
   fds: the child's stdin, stdout, stderr, and a *run socket* for this child alone.
 - On the run socket the spawner answers ``{"pid"}`` once the child has exec'd (or
-  ``{"error", "errno"}``), then ``{"pid", "status", "ru_maxrss"}`` once it has reaped it.
+  ``{"error"}``), then ``{"pid", "status", "ru_maxrss"}`` once it has reaped it.
 - Anything the worker sends on the run socket, or closing it, SIGKILLs the child's
   process group. The group is also killed when its leader exits, before the reap.
 - When the control socket closes, every child's group is killed and the spawner exits.
@@ -100,7 +100,7 @@ class Spawner:
         try:
             pid = fork_exec(json.loads(data), fds[:3])
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            send(run, {"error": str(exc), "errno": getattr(exc, "errno", None)})
+            send(run, {"error": str(exc)})
             run.close()
             return True
         finally:
@@ -152,7 +152,7 @@ def fork_exec(request: dict[str, Any], fds: list[int]) -> int:
             os.close(errors_r)
             exec_child(argv, cwd, env, rlimit_as, fds, parent)
         except BaseException as exc:  # the child must never return into the loop
-            os.write(errors_w, f"{getattr(exc, 'errno', None) or 0}:{exc}".encode())
+            os.write(errors_w, str(exc).encode() or repr(exc).encode())
         finally:
             os._exit(127)
     os.close(errors_w)
@@ -160,8 +160,7 @@ def fork_exec(request: dict[str, Any], fds: list[int]) -> int:
         failure = errors.read()
     if failure:
         os.waitpid(pid, 0)
-        code, _, message = failure.decode(errors="replace").partition(":")
-        raise OSError(int(code), message) if int(code) else OSError(message)
+        raise OSError(failure.decode(errors="replace"))
     return pid
 
 

@@ -93,11 +93,11 @@ class WorkerAgent:
             task = Task.from_json(message.get("Body", ""))
         except ValueError as exc:
             log.error(
-                "poison message %s: %s; it goes to the dead-letter queue after %d receives",
+                "poison message %s: %s; the queue's redrive policy moves it to the dead-letter queue",
                 message.get("MessageId"),
                 exc,
-                defaults.MAX_RECEIVE_COUNT,
             )
+            self._release(message["ReceiptHandle"])
             return
         ctx = extract_sqs(message.get("MessageAttributes", {}))
         with (
@@ -266,6 +266,15 @@ class WorkerAgent:
                 raise
             span.set_attribute("nanogrid.publish.receivers", receivers)
         log.info("[REDIS] Result published successfully, subscribers=%d", receivers)
+
+    def _release(self, receipt: str) -> None:
+        """Make a message visible again at once (it counts one more receive)."""
+        try:
+            self.clients.sqs.change_message_visibility(
+                QueueUrl=self.queue_url, ReceiptHandle=receipt, VisibilityTimeout=0
+            )
+        except (BotoCoreError, ClientError) as exc:
+            log.warning("could not release the message: %s", exc)
 
     def _delete(self, receipt: str) -> None:
         try:

@@ -97,9 +97,9 @@ def test_reset_aborts_an_open_connection_with_rst(echo_proxy, connect):
 
 def test_reset_applies_to_new_connections(echo_proxy, connect):
     echo_proxy.add(Fault("rst", FaultKind.RESET))
-    sock = connect(echo_proxy.listen_port)  # the connect itself succeeds
+    # The handshake completes; the RST may then meet the connect call or the first read.
     with pytest.raises(ConnectionResetError):
-        round_trip(sock, b"x")
+        round_trip(connect(echo_proxy.listen_port), b"x")
 
 
 def test_reset_after_bytes_upstream_lets_only_that_many_through(echo, echo_proxy, connect):
@@ -116,9 +116,13 @@ def test_reset_after_bytes_downstream_cuts_the_reply(echo_proxy, connect):
     sock = connect(echo_proxy.listen_port)
     sock.sendall(b"0123456789")
     received = bytearray()
-    with pytest.raises(ConnectionResetError):
+
+    def read_until_error() -> None:
         while chunk := sock.recv(16):
-            received += chunk
+            received.extend(chunk)
+
+    with pytest.raises(ConnectionResetError):
+        read_until_error()
     assert b"01234".startswith(bytes(received))
 
 
@@ -184,9 +188,9 @@ def test_start_after_and_duration_bound_the_fault(echo_proxy, ledger):
         for kind in (EventKind.FAULT_ADDED, EventKind.FAULT_ACTIVE, EventKind.FAULT_EXPIRED)
     )
     assert active - added >= 0.3e9
-    assert expired - active >= 0.3e9
+    assert expired - added >= 0.6e9
     refused_ends = [end for end, outcome in attempts if outcome == "refused"]
-    assert min(refused_ends) >= added + 0.3e9
+    assert min(refused_ends) >= active
 
 
 def _poll_connects(proxy: FaultProxy, until, timeout: float = 3.0) -> list[tuple[int, str]]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+from botocore.exceptions import BotoCoreError, ClientError
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: The errors that mean "Redis cannot be reached or answered too late".
 REDIS_ERRORS: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError, OSError)
+#: Errors of any dependency call that a retry may cure.
+DEPENDENCY_ERRORS: tuple[type[Exception], ...] = (*REDIS_ERRORS, BotoCoreError, ClientError)
 
 
 def connect(url: str, connect_timeout: float, socket_timeout: float) -> redis.Redis:
@@ -133,7 +136,7 @@ class ResultWaiter:
     def subscribe(self) -> None:
         """Subscribe and block until the server confirms; raises :class:`DependencyError`."""
         self.close()
-        pubsub = self.client.pubsub()
+        pubsub = self.client.pubsub()  # type: ignore[no-untyped-call]
         self._pubsub = pubsub
         deadline = time.monotonic() + self.confirm_timeout
         try:

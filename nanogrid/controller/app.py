@@ -35,7 +35,7 @@ from nanogrid.errors import DependencyError, FunctionNotFound, InvalidPackage, P
 from nanogrid.registry import UploadRequest
 from nanogrid.results import REDIS_ERRORS
 from nanogrid.settings import Settings
-from nanogrid.telemetry import current_request_id
+from nanogrid.telemetry import current_request_id, untraced
 
 log = logging.getLogger("nanogrid.controller")
 
@@ -161,7 +161,8 @@ def _install_routes(
     @app.get("/health")
     def get_health() -> JSONResponse:
         s: Services = app.state.services
-        ok, report = health.check(settings, s.clients, s.store.client, s.queue_url, min_workers)
+        with untraced():  # health probes are polled: they make no traces
+            ok, report = health.check(settings, s.clients, s.store.client, s.queue_url, min_workers)
         return JSONResponse(report, status_code=200 if ok else 503)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -48,7 +49,7 @@ def check(
     except REDIS_ERRORS as exc:
         checks["redis"] = {"ok": False, "error": describe_redis_error(exc)}
         checks["workers"] = {"ok": False, "error": "unknown: Redis unreachable"}
-    probes = {
+    probes: dict[str, Callable[[], object]] = {
         "bucket": lambda: clients.s3.head_bucket(Bucket=settings.bucket),
         "table": lambda: clients.dynamodb.describe_table(TableName=settings.table),
         "queue": lambda: clients.sqs.get_queue_attributes(

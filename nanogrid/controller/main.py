@@ -24,9 +24,9 @@ from nanogrid.telemetry import instrument_libraries, setup_telemetry_from_env
 def build(
     settings: Settings, behaviour: ControllerBehaviour, min_workers: int = 1
 ) -> tuple[FastAPI, RequestIdMiddleware]:
-    """The instrumented app and the ASGI callable to serve (the app behind its requestId wrapper)."""
+    """The instrumented app, and the ASGI callable to serve: app + requestId wrapper."""
     app = create_app(settings, behaviour, min_workers=min_workers)
-    instrument_libraries(fastapi_app=app)
+    instrument_libraries(fastapi_app=app, excluded_urls="health")
     return app, RequestIdMiddleware(app)
 
 

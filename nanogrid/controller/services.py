@@ -34,7 +34,8 @@ class Services:
             url = queue_url(clients, settings)
         except (BotoCoreError, ClientError) as exc:
             raise RuntimeError(
-                f"cannot find SQS queue {settings.queue!r}: set NANOGRID_QUEUE_URL or create it ({exc})"
+                f"cannot find SQS queue {settings.queue!r}: "
+                f"set NANOGRID_QUEUE_URL or create the queue ({exc})"
             ) from exc
         client = connect(
             settings.redis_url, settings.redis_connect_timeout, settings.redis_socket_timeout

@@ -78,12 +78,14 @@ class Spawner:
                 if key.fileobj is self.control:
                     if not self.accept():
                         return self.shutdown()
-                elif self.children.get(key.data.pid) is not key.data:
+                    continue
+                child: Child = key.data
+                if self.children.get(child.pid) is not child:
                     continue  # reaped earlier in this batch
-                elif key.fd == key.data.pidfd:
-                    self.reap(key.data)
+                if key.fd == child.pidfd:
+                    self.reap(child)
                 else:
-                    self.on_run_message(key.data)
+                    self.on_run_message(child)
 
     def accept(self) -> bool:
         """Handle one request; ``False`` when the worker closed the control socket."""

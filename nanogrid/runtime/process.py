@@ -9,14 +9,17 @@ passes them in ``env``. Isolation, as far as an unprivileged Linux process gets:
   own (no ``AWS_*``, ``REDIS_*``, ``NANOGRID_*``).
 - network: ``unshare --user --net --map-root-user`` gives the function an empty network
   namespace (not even loopback up), probed once; :attr:`ProcessRuntime.network_isolated`
-  is ``False`` where the OS refuses it. unshare execs in place, so the pid we wait for *is*
-  the function and ``wait4``'s ``ru_maxrss`` is its peak. Caveat: the kernel also counts
-  the forked copy of the *worker* before exec, so the peak reported is never below the
-  worker's RSS at spawn time (measured: ``pass`` reports 208 MiB from a 200 MiB parent).
+  is ``False`` where the OS refuses it. unshare execs in place, so the pid the spawner reaps
+  *is* the function and ``wait4``'s ``ru_maxrss`` is its peak.
+- processes: functions are forked by a small fork server (:mod:`nanogrid.runtime.spawner`),
+  not by the worker, because the kernel counts the forked copy before exec in the peak: a
+  function forked from a 200 MiB worker would report at least 200 MiB. From the spawner the
+  floor is its ~11 MiB. Functions die with the spawner, and it dies with the worker.
 - memory: ``RLIMIT_AS`` = ``memory_mb``. It limits address space, not RSS, so a function
   with many threads (each reserves stack and a malloc arena) hits it before its RSS does.
 - time: after ``timeout_seconds`` the whole process group gets SIGKILL; the group is also
-  killed when the main process exits, so no child outlives the run. A grandchild that
+  killed when the main process exits, or when the run is abandoned, so no child outlives
+  the run. A grandchild that
   calls ``setsid()`` leaves the group and escapes this (a PID namespace would catch it).
 
 Out of memory is reported when the function exits non-zero with ``MemoryError`` at the end
@@ -31,7 +34,6 @@ import functools
 import json
 import math
 import os
-import resource
 import selectors
 import shutil
 import signal
@@ -39,11 +41,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from types import TracebackType
+from typing import Any
 
 from nanogrid.runtime.base import Execution, ExecutionLimits, RuntimeUnavailable
+from nanogrid.runtime.spawner import Child, ExitReport, Spawner
 
 _MIB = 1024 * 1024
 _SYSTEM_PATH = "/usr/bin:/bin"
@@ -74,12 +78,14 @@ def unshare_prefix() -> tuple[str, ...] | None:
 class ProcessRuntime:
     """A :class:`~nanogrid.runtime.base.Runtime` running each function as a local process.
 
+    It owns a fork server, started on the first run: :meth:`close` it (or use ``with``).
+
     Usage::
 
-        runtime = ProcessRuntime()
-        if not runtime.network_isolated:
-            logger.warning("network isolation unavailable")
-        execution = runtime.run(code_dir, {"x": 1}, ExecutionLimits(256, 10.0))
+        with ProcessRuntime() as runtime:
+            if not runtime.network_isolated:
+                logger.warning("network isolation unavailable")
+            execution = runtime.run(code_dir, {"x": 1}, ExecutionLimits(256, 10.0))
     """
 
     name: str = "process"
@@ -92,6 +98,7 @@ class ProcessRuntime:
             raise RuntimeUnavailable(f"interpreter is not executable: {self.interpreter}")
         self._prefix = unshare_prefix() if isolate_network else None
         self.network_isolated = self._prefix is not None
+        self.spawner = Spawner()
 
     def command(self) -> list[str]:
         """The command line a run executes (unshare prefix, if any, included)."""
@@ -106,24 +113,41 @@ class ProcessRuntime:
     ) -> Execution:
         """Run ``main.py`` in ``code_dir`` once; ``input_data`` must be JSON-serialisable."""
         command = self.command()
-        with tempfile.TemporaryFile() as stdin:
+        with tempfile.TemporaryFile() as stdin, _Pipe() as stdout, _Pipe() as stderr:
             stdin.write(json.dumps(input_data).encode())
             stdin.seek(0)
             started = time.monotonic()
-            with self._spawn(command, code_dir, stdin, limits, env) as proc:
-                supervisor = _Supervisor(proc, limits.max_output_bytes)
+            fds = (stdin.fileno(), stdout.write_end(), stderr.write_end())
+            # Leaving this block closes the run socket: the spawner kills what still runs.
+            with self._spawn(command, code_dir, fds, limits, env) as child:
+                supervisor = _Supervisor(child, stdout.read_fd, stderr.read_fd, limits)
                 supervisor.run(started + limits.timeout_seconds)
         duration_ms = round((time.monotonic() - started) * 1000)
-        return supervisor.execution(command, limits, duration_ms)
+        return supervisor.execution(command, duration_ms)
+
+    def close(self) -> None:
+        """Stop the fork server and any function still running; a later run restarts it."""
+        self.spawner.close()
+
+    def __enter__(self) -> ProcessRuntime:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def _spawn(
         self,
         command: list[str],
         code_dir: Path,
-        stdin: IO[bytes],
+        fds: tuple[int, int, int],
         limits: ExecutionLimits,
         env: Mapping[str, str] | None,
-    ) -> subprocess.Popen[bytes]:
+    ) -> Child:
         base = {
             "PATH": _SYSTEM_PATH,
             "HOME": os.path.abspath(code_dir),
@@ -132,32 +156,39 @@ class ProcessRuntime:
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         try:
-            return subprocess.Popen(
-                command,
-                cwd=code_dir,
-                stdin=stdin,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env={**base, **(env or {})},
-                start_new_session=True,
-                preexec_fn=_limit_resources(limits.memory_mb * _MIB),
+            return self.spawner.spawn(
+                command, code_dir, {**base, **(env or {})}, fds, limits.memory_mb * _MIB
             )
-        except OSError as exc:
+        except RuntimeUnavailable as exc:
             raise RuntimeUnavailable(f"cannot start {command[-2]} in {code_dir}: {exc}") from exc
+        finally:
+            for fd in fds[1:]:  # the spawner holds its copies of the pipes' write ends now
+                os.close(fd)
 
 
-def _limit_resources(memory_bytes: int) -> Callable[[], None]:
-    """The ``preexec_fn`` setting the memory limit (and no core dumps) in the child."""
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        memory_bytes = min(memory_bytes, hard)
+class _Pipe:
+    """A pipe whose write end goes to the child; both ends are closed on exit."""
 
-    # Runs between fork and exec: only setrlimit calls, nothing that takes a lock.
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    def __init__(self) -> None:
+        self.read_fd, self._write_fd = os.pipe()
 
-    return apply
+    def write_end(self) -> int:
+        """Hand the write end over: the caller closes it."""
+        fd, self._write_fd = self._write_fd, -1
+        return fd
+
+    def __enter__(self) -> _Pipe:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for fd in (self.read_fd, self._write_fd):
+            if fd >= 0:
+                os.close(fd)
 
 
 class _Capture:
@@ -181,50 +212,40 @@ class _Capture:
 
 
 class _Supervisor:
-    """Reads a child's pipes, enforces its deadline, kills its group and reaps it."""
+    """Reads a child's pipes, enforces its deadline and collects its exit report."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], max_output_bytes: int) -> None:
-        assert proc.stdout is not None
-        assert proc.stderr is not None
-        self.proc = proc
-        self.stdout = _Capture(max_output_bytes)
-        self.stderr = _Capture(max_output_bytes)
-        self.streams = {proc.stdout.fileno(): self.stdout, proc.stderr.fileno(): self.stderr}
-        self.status: int | None = None
-        self.peak_memory_bytes = 0
+    def __init__(self, child: Child, stdout: int, stderr: int, limits: ExecutionLimits) -> None:
+        self.child = child
+        self.limits = limits
+        self.stdout = _Capture(limits.max_output_bytes)
+        self.stderr = _Capture(limits.max_output_bytes)
+        self.streams = {stdout: self.stdout, stderr: self.stderr}
+        self.report: ExitReport | None = None
         self.killed = False
 
     def run(self, deadline: float) -> None:
         """Return once the child is reaped and its pipes are drained (or given up on)."""
-        pidfd = os.pidfd_open(self.proc.pid)
-        try:
-            with selectors.DefaultSelector() as selector:
-                for fd in self.streams:
-                    selector.register(fd, selectors.EVENT_READ)
-                selector.register(pidfd, selectors.EVENT_READ)
-                self._loop(selector, pidfd, deadline)
-        finally:
-            os.close(pidfd)
-            if self.status is None:  # interrupted: still leave nothing behind
-                self._kill_group()
-                self._reap()
+        with selectors.DefaultSelector() as selector:
+            for fd in self.streams:
+                selector.register(fd, selectors.EVENT_READ)
+            selector.register(self.child, selectors.EVENT_READ)
+            self._loop(selector, deadline)
 
-    def _loop(self, selector: selectors.BaseSelector, pidfd: int, deadline: float) -> None:
+    def _loop(self, selector: selectors.BaseSelector, deadline: float) -> None:
         drain_until = math.inf
         while selector.get_map():
             now = time.monotonic()
             if now >= drain_until:
                 return  # a process outside the group still holds the pipes open
-            if self.status is None and not self.killed and now >= deadline:
-                self._kill_group()
+            if self.report is None and not self.killed and now >= deadline:
+                self.child.kill()
                 self.killed = True
             wake = min(drain_until, math.inf if self.killed else deadline)
             timeout = None if wake == math.inf else max(wake - now, 0.0)
             for key, _ in selector.select(timeout):
-                if key.fd == pidfd:
-                    selector.unregister(pidfd)
-                    self._kill_group()  # before reaping, so the group id cannot be reused
-                    self._reap()
+                if key.fileobj is self.child:
+                    selector.unregister(self.child)
+                    self.report = self.child.wait()  # the spawner killed the group first
                     drain_until = time.monotonic() + _DRAIN_SECONDS
                 else:
                     self._read(selector, key.fd)
@@ -236,25 +257,14 @@ class _Supervisor:
         else:
             selector.unregister(fd)
 
-    def _kill_group(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-    def _reap(self) -> None:
-        _, status, usage = os.wait4(self.proc.pid, 0)
-        self.status = status
-        self.peak_memory_bytes = usage.ru_maxrss * 1024  # KiB on Linux
-        self.proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen never waits
-
-    def execution(self, command: list[str], limits: ExecutionLimits, duration_ms: int) -> Execution:
+    def execution(self, command: list[str], duration_ms: int) -> Execution:
         """The :class:`Execution` of the reaped child."""
-        assert self.status is not None
-        sig = os.WTERMSIG(self.status) if os.WIFSIGNALED(self.status) else None
+        assert self.report is not None
+        status = self.report.status
+        sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
         timed_out = self.killed and sig == signal.SIGKILL
         if sig is None:
-            exit_code: int | None = os.WEXITSTATUS(self.status)
+            exit_code: int | None = os.WEXITSTATUS(status)
         else:
             exit_code = None if timed_out else 128 + sig
         return Execution(
@@ -266,15 +276,15 @@ class _Supervisor:
             stdout_truncated=self.stdout.truncated,
             stderr_truncated=self.stderr.truncated,
             duration_ms=duration_ms,
-            peak_memory_bytes=self.peak_memory_bytes,
+            peak_memory_bytes=self.report.peak_memory_bytes,
             timed_out=timed_out,
-            out_of_memory=not timed_out and self._out_of_memory(exit_code, sig, limits),
+            out_of_memory=not timed_out and self._out_of_memory(exit_code, sig),
         )
 
-    def _out_of_memory(
-        self, exit_code: int | None, sig: int | None, limits: ExecutionLimits
-    ) -> bool:
+    def _out_of_memory(self, exit_code: int | None, sig: int | None) -> bool:
+        assert self.report is not None
         if sig is None:
             return exit_code != 0 and b"MemoryError" in self.stderr.tail
-        near_limit = self.peak_memory_bytes >= _OOM_PEAK_FRACTION * limits.memory_mb * _MIB
+        peak = self.report.peak_memory_bytes
+        near_limit = peak >= _OOM_PEAK_FRACTION * self.limits.memory_mb * _MIB
         return sig in _OOM_SIGNALS and near_limit

@@ -94,7 +94,10 @@ class Child:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -145,12 +148,16 @@ class _Server:
         except OSError as exc:
             raise _Gone from exc
 
-    def stop(self, kill: bool = False) -> None:
-        """Close the control socket (the spawner then kills its children) and reap it."""
+    def shut(self, kill: bool = False) -> None:
+        """Close the control socket: the spawner kills its children's groups and exits."""
         assert self.proc is not None
         if kill:
             self.proc.kill()
         self.control.close()
+
+    def join(self) -> None:
+        """Wait for the spawner to exit (SIGKILL it after a while)."""
+        assert self.proc is not None
         self._thread.join(_STOP_TIMEOUT)
         if self._thread.is_alive():
             self.proc.kill()
@@ -237,23 +244,29 @@ class Spawner:
             return self._server
 
     def _discard(self, server: _Server) -> None:
-        with self._lock:
+        with self._lock:  # the lock keeps a send from using the socket being closed
             if self._server is server:
                 self._server = None
-        server.stop(kill=True)
+            server.shut(kill=True)
+        server.join()
 
     def close(self) -> None:
         """Stop the spawner and every process it still runs; a later spawn starts a new one."""
         with self._lock:
             server, self._server = self._server, None
+            if server is not None:
+                server.shut()
         if server is not None:
-            server.stop()
+            server.join()
 
     def __enter__(self) -> Spawner:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 

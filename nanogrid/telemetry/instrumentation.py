@@ -53,7 +53,10 @@ def _instrument_app(app: Any, excluded_urls: str | None) -> None:
     try:
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-        FastAPIInstrumentor.instrument_app(app, excluded_urls=excluded_urls)
+        # ASGI receive/send spans (one per body chunk) say nothing a reader needs.
+        FastAPIInstrumentor.instrument_app(
+            app, excluded_urls=excluded_urls, exclude_spans=["receive", "send"]
+        )
     except Exception:  # instrumentation is optional: the platform runs without it
         logger.exception("cannot instrument the FastAPI app")
 

@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status as SpanStatus, StatusCode
+from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.trace import Status as SpanStatus
 
 from nanogrid import defaults
 from nanogrid.errors import InvalidPackage
 from nanogrid.protocol import ErrorType, Result, Stage, Task
-from nanogrid.results import REDIS_ERRORS, ResultStore, describe_redis_error
+from nanogrid.results import DEPENDENCY_ERRORS, REDIS_ERRORS, ResultStore, describe_redis_error
 from nanogrid.runtime.base import ExecutionLimits, Runtime
-from nanogrid.telemetry import extract_sqs, inject_dict, request_scope, set_function_id
+from nanogrid.telemetry import extract_sqs, inject_dict, request_scope, set_function_id, untraced
 from nanogrid.worker.codecache import CodeCache
 from nanogrid.worker.execution import failure_result, result_from_execution
 from nanogrid.worker.keepalive import Ticker
@@ -70,14 +71,8 @@ class WorkerAgent:
 
     def poll_once(self) -> int:
         """One long poll; handles what arrives. Idle polls make no spans."""
-        resp = self.clients.sqs.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=1,
-            WaitTimeSeconds=self.poll_wait_seconds,
-            MessageAttributeNames=["All"],
-            MessageSystemAttributeNames=["ApproximateReceiveCount"],
-            VisibilityTimeout=self.settings.visibility_timeout,
-        )
+        with untraced():
+            resp = self._receive()
         messages = resp.get("Messages", [])
         for message in messages:
             self.busy = True
@@ -87,13 +82,23 @@ class WorkerAgent:
                 self.busy = False
         return len(messages)
 
+    def _receive(self) -> Any:
+        return self.clients.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=1,
+            WaitTimeSeconds=self.poll_wait_seconds,
+            MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+            VisibilityTimeout=self.settings.visibility_timeout,
+        )
+
     def handle(self, message: Any) -> None:
         """Process one SQS message; deletes it only once its result is stored."""
         try:
             task = Task.from_json(message.get("Body", ""))
         except ValueError as exc:
             log.error(
-                "poison message %s: %s; the queue's redrive policy moves it to the dead-letter queue",
+                "poison message %s: %s; the redrive policy moves it to the dead-letter queue",
                 message.get("MessageId"),
                 exc,
             )
@@ -149,7 +154,7 @@ class WorkerAgent:
             self.store.client.pexpire(
                 f"claim:{task.requestId}", int(self.settings.visibility_timeout * 1000)
             )
-        except (BotoCoreError, ClientError, *REDIS_ERRORS) as exc:
+        except DEPENDENCY_ERRORS as exc:
             log.warning("could not extend the visibility of %s: %s", task.requestId, exc)
 
     def _execute(self, task: Task) -> Result:
@@ -203,7 +208,8 @@ class WorkerAgent:
         data = self._download(task)
         if task.sha256 and hashlib.sha256(data).hexdigest() != task.sha256:
             raise InvalidPackage(
-                f"checksum mismatch for {task.s3Key}: the object changed after upload; upload it again"
+                f"checksum mismatch for {task.s3Key}: the object changed after upload; "
+                "upload it again"
             )
         with tracer.start_as_current_span("validate and extract") as span:
             path, info = self.cache.put(data)

@@ -13,6 +13,7 @@ import redis
 
 from nanogrid import defaults
 from nanogrid.results import REDIS_ERRORS
+from nanogrid.telemetry import untraced
 
 log = logging.getLogger("nanogrid.worker")
 
@@ -54,7 +55,10 @@ def heartbeat_action(
 
     def beat() -> None:
         try:
-            client.set(key, json.dumps({**info, "workerId": worker_id, "ts": time.time()}), ex=ttl)
+            with untraced():
+                client.set(
+                    key, json.dumps({**info, "workerId": worker_id, "ts": time.time()}), ex=ttl
+                )
             failures[0] = 0
         except REDIS_ERRORS as exc:
             failures[0] += 1

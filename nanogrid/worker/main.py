@@ -14,12 +14,10 @@ import signal
 import threading
 from types import FrameType
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from nanogrid import defaults
 from nanogrid.aws import AwsClients, queue_url
 from nanogrid.logs import configure_logging
-from nanogrid.results import REDIS_ERRORS, ResultStore, connect
+from nanogrid.results import DEPENDENCY_ERRORS, ResultStore, connect
 from nanogrid.runtime.process import ProcessRuntime
 from nanogrid.settings import Settings
 from nanogrid.telemetry import instrument_libraries, setup_telemetry_from_env
@@ -70,7 +68,7 @@ def serve(agent: WorkerAgent, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 agent.poll_once()
-            except (BotoCoreError, ClientError, *REDIS_ERRORS) as exc:
+            except DEPENDENCY_ERRORS as exc:
                 log.error("poll failed, retrying: %s", exc)
                 stop.wait(1.0)
 

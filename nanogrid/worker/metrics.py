@@ -32,9 +32,10 @@ def optimization_tip(configured_mb: int, peak_bytes: int, error_type: ErrorType 
     """Compare configured memory with the measured peak and recommend a size."""
     peak_mb = math.ceil(peak_bytes / MB)
     if error_type == ErrorType.OUT_OF_MEMORY:
+        suggested = max(configured_mb * 2, recommended_memory_mb(peak_bytes))
         return (
             f"Tip: the function ran out of its {configured_mb}MB: "
-            f"raise memoryMB to {max(configured_mb * 2, recommended_memory_mb(peak_bytes))} or more."
+            f"raise memoryMB to {suggested} or more."
         )
     recommended = recommended_memory_mb(peak_bytes)
     if recommended < configured_mb:

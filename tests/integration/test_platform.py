@@ -17,7 +17,9 @@ def upload(client, data: bytes, function_id: str | None = None, **form):
     fields = {k: str(v) for k, v in form.items()}
     if function_id:
         fields["functionId"] = function_id
-    return client.post("/upload", files={"file": ("function.zip", data, "application/zip")}, data=fields)
+    return client.post(
+        "/upload", files={"file": ("function.zip", data, "application/zip")}, data=fields
+    )
 
 
 def uploaded(client, source: str, **form) -> str:
@@ -52,20 +54,28 @@ def test_memo_function_runs_to_success(client):
 
 def test_upload_metadata_and_versions(client, aws, stack):
     function_id = f"fn-{uuid.uuid4().hex[:12]}"
-    first = upload(client, artifacts.memo_function_zip(), function_id, memoryMB=512, timeoutSeconds=3).json()
+    first = upload(
+        client, artifacts.memo_function_zip(), function_id, memoryMB=512, timeoutSeconds=3
+    ).json()
     second = upload(client, artifacts.function_zip('print("v2")\n'), function_id).json()
     assert (first["version"], second["version"]) == (1, 2)
-    assert first["memoryMB"] == 512 and first["timeoutSeconds"] == 3
+    assert first["memoryMB"] == 512
+    assert first["timeoutSeconds"] == 3
     assert second["s3Key"] == f"functions/{function_id}/v2.zip"
-    assert len(first["sha256"]) == 64 and first["sizeBytes"] > 100
-    item = aws("dynamodb").get_item(TableName=defaults.TABLE, Key={"functionId": {"S": function_id}})["Item"]
+    assert len(first["sha256"]) == 64
+    assert first["sizeBytes"] > 100
+    item = aws("dynamodb").get_item(
+        TableName=defaults.TABLE, Key={"functionId": {"S": function_id}}
+    )["Item"]
     assert item["version"] == {"N": "2"}
     assert run(client, function_id).json()["stdout"] == "v2\n"
 
 
 def test_memo_manual_flow_with_hand_registered_item(client, aws):
     """The memo's way: zip straight into S3, a three-field item into DynamoDB, then /run."""
-    aws("s3").put_object(Bucket=defaults.BUCKET, Key="functions/hand-made/v1.zip", Body=artifacts.memo_function_zip())
+    aws("s3").put_object(
+        Bucket=defaults.BUCKET, Key="functions/hand-made/v1.zip", Body=artifacts.memo_function_zip()
+    )
     aws("dynamodb").put_item(
         TableName=defaults.TABLE,
         Item={
@@ -103,10 +113,18 @@ def test_incident_zip_refused_at_upload_and_nothing_stored(client, aws):
 
 
 def test_incident_zip_in_s3_fails_as_invalid_package(client, aws):
-    aws("s3").put_object(Bucket=defaults.BUCKET, Key="functions/legacy-empty/v1.zip", Body=artifacts.incident_empty_zip())
+    aws("s3").put_object(
+        Bucket=defaults.BUCKET,
+        Key="functions/legacy-empty/v1.zip",
+        Body=artifacts.incident_empty_zip(),
+    )
     aws("dynamodb").put_item(
         TableName=defaults.TABLE,
-        Item={"functionId": {"S": "legacy-empty"}, "s3Key": {"S": "functions/legacy-empty/v1.zip"}, "runtime": {"S": "python"}},
+        Item={
+            "functionId": {"S": "legacy-empty"},
+            "s3Key": {"S": "functions/legacy-empty/v1.zip"},
+            "runtime": {"S": "python"},
+        },
     )
     body = run(client, "legacy-empty").json()
     assert body["status"] == "FAILED"
@@ -138,7 +156,9 @@ def test_out_of_memory(client):
 
 def test_function_timeout_kills_its_children(client, tmp_path):
     pid_file = tmp_path / "child.pid"
-    source = artifacts.spawn_children_source(child_seconds=120, parent_seconds=120, pid_file=str(pid_file))
+    source = artifacts.spawn_children_source(
+        child_seconds=120, parent_seconds=120, pid_file=str(pid_file)
+    )
     function_id = uploaded(client, source, timeoutSeconds=1)
     body = run(client, function_id).json()
     assert body["status"] == "FAILED"

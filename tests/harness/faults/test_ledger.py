@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from harness.faults import Direction, EventKind, Fault, FaultKind, FaultLedger
-from tests.harness.faults.conftest import wait_until
+from tests.harness.faults.conftest import round_trip, wait_until
 
 
 def test_hits_are_recorded_once_per_fault_connection_stream_and_action():
@@ -64,9 +66,9 @@ def test_proxy_records_added_active_and_hit_with_connection_ids_in_order(
 
 def test_jsonl_round_trip_preserves_every_event(echo_proxy, connect, ledger, tmp_path):
     echo_proxy.add(Fault("rst", FaultKind.RESET, first_n_connections=1))
-    sock = connect(echo_proxy.listen_port)
+    with pytest.raises(ConnectionResetError):
+        round_trip(connect(echo_proxy.listen_port), b"x")
     wait_until(lambda: ledger.select(EventKind.CONNECTION_CLOSED))
-    sock.close()
 
     path = tmp_path / "faults.jsonl"
     ledger.write_jsonl(path)

@@ -211,8 +211,9 @@ class FaultProxy:
             self._scheduler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._scheduler
-        if self._listener is not None:
-            await self._listener.close()
+        async with self._sync_lock:  # not while a change is half applied
+            if self._listener is not None:
+                await self._listener.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

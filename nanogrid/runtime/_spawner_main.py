@@ -11,7 +11,8 @@ Protocol (``SOCK_SEQPACKET``, one JSON object per message):
   ``{"error"}``), then ``{"pid", "status", "ru_maxrss"}`` once it has reaped it.
 - Anything the worker sends on the run socket, or closing it, SIGKILLs the child's
   process group. The group is also killed when its leader exits, before the reap.
-- When the control socket closes, every child's group is killed and the spawner exits.
+- When the control socket closes, every child's group is killed and the spawner exits
+  without reporting them: their run sockets just close.
 """
 
 from __future__ import annotations
@@ -124,20 +125,22 @@ class Spawner:
             self.selector.unregister(child.run)
         kill_group(child.pid)
 
-    def reap(self, child: Child) -> None:
+    def reap(self, child: Child, report: bool = True) -> None:
         kill_group(child.pid)  # stragglers; before the reap, so the group id is not reused
         _, status, usage = os.wait4(child.pid, 0)
         self.selector.unregister(child.pidfd)
         if child.run.fileno() in self.selector.get_map():
             self.selector.unregister(child.run)
-        send(child.run, {"pid": child.pid, "status": status, "ru_maxrss": usage.ru_maxrss})
+        if report:
+            send(child.run, {"pid": child.pid, "status": status, "ru_maxrss": usage.ru_maxrss})
         os.close(child.pidfd)
         child.run.close()
         del self.children[child.pid]
 
     def shutdown(self) -> None:
+        """Kill every child; their runs see the socket close, as if the spawner died."""
         for child in list(self.children.values()):
-            self.reap(child)
+            self.reap(child, report=False)
 
 
 def fork_exec(request: dict[str, Any], fds: list[int]) -> int:

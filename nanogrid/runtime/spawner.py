@@ -239,9 +239,13 @@ class Spawner:
 
     def _ready_server(self) -> _Server:
         with self._lock:
-            if self._server is None or not self._server.alive:
-                self._server = _Server(self.python)
-            return self._server
+            server = self._server
+            if server is not None and not server.alive:
+                server.shut()  # already reaped: only its socket is left to release
+                server = None
+            if server is None:
+                server = self._server = _Server(self.python)
+            return server
 
     def _discard(self, server: _Server) -> None:
         with self._lock:  # the lock keeps a send from using the socket being closed

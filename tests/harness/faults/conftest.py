@@ -67,6 +67,15 @@ class _EchoHandler(socketserver.BaseRequestHandler):
             pass  # reset by a fault: expected, and not the echo server's business
 
 
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """Every proxy loop, executor and echo handler thread a test starts is gone after it."""
+    before = set(threading.enumerate())
+    yield
+    leaked = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert not leaked, f"threads left running: {leaked}"
+
+
 @pytest.fixture
 def echo() -> Iterator[EchoServer]:
     server = EchoServer()

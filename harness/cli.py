@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import threading
 from datetime import UTC, datetime
@@ -17,6 +18,9 @@ from rich.console import Console
 from harness import artifacts
 from harness.procs import Terminated, install_signal_handlers
 from harness.stack import Stack, StackConfig
+
+#: SIGINT too: a shell's background job starts with SIGINT ignored, and `kill -INT` must stop it.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 err = Console(stderr=True)
@@ -46,7 +50,7 @@ def up(
     Stays in the foreground; SIGINT / SIGTERM stop everything.
     """
     logging.basicConfig(level=logging.WARNING)
-    install_signal_handlers()
+    install_signal_handlers(_STOP_SIGNALS)
     directory = _run_dir(run_dir, "up")
     config = StackConfig(
         workers=workers, port=port, run_deadline=deadline, min_workers=min(workers, 1)
@@ -66,7 +70,7 @@ def up(
 def demo(run_dir: RunDirOption = None) -> None:
     """Bring the stack up, upload the memo's test function, run it, print the result, stop."""
     logging.basicConfig(level=logging.WARNING)
-    install_signal_handlers()
+    install_signal_handlers(_STOP_SIGNALS)
     directory = _run_dir(run_dir, "demo")
     with Stack.embedded(directory, StackConfig(workers=1)) as stack:
         files = {"file": ("function.zip", artifacts.memo_function_zip(), "application/zip")}

@@ -16,11 +16,13 @@ that ``finally`` blocks and ``__exit__`` methods run.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import logging
 import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +32,7 @@ from types import FrameType, TracebackType
 logger = logging.getLogger(__name__)
 
 LOG_TAIL_LINES = 30
+_PR_SET_PDEATHSIG = 1
 _TAIL_BYTES = 64 * 1024
 
 _live: set[ManagedProcess] = set()
@@ -94,6 +97,7 @@ class ManagedProcess:
                 env=self.env,
                 cwd=self.cwd,
                 start_new_session=True,
+                preexec_fn=_die_with_parent(os.getpid()),
             )
         _register(self)
         logger.info("started %s pid=%d log=%s", self.name, self._proc.pid, self.log_path)
@@ -196,6 +200,24 @@ class ManagedProcess:
 
     def _startup_error(self, reason: str) -> StartupError:
         return StartupError(self.name, reason, self.log_tail())
+
+
+def _die_with_parent(parent: int) -> Callable[[], None]:
+    """A ``preexec_fn`` asking the kernel to SIGTERM the child when the harness dies.
+
+    The third safety net, for the exit no handler sees: a SIGKILLed harness. Linux only;
+    elsewhere it does nothing.
+    """
+
+    def arm() -> None:
+        if sys.platform != "linux":
+            return
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the harness died before prctl took effect
+            os._exit(1)
+
+    return arm
 
 
 def free_port() -> int:

@@ -80,3 +80,7 @@ class Runtime(Protocol):
     ) -> Execution:
         """Run the function once with ``input_data``; ``env`` is added to a clean environment."""
         ...
+
+    def close(self) -> None:
+        """Release what the runtime holds (helper processes); a later run may start again."""
+        ...

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -23,7 +24,7 @@ from nanogrid import defaults
 from nanogrid.errors import InvalidPackage
 from nanogrid.protocol import ErrorType, Result, Stage, Task
 from nanogrid.results import DEPENDENCY_ERRORS, REDIS_ERRORS, ResultStore, describe_redis_error
-from nanogrid.runtime.base import ExecutionLimits, Runtime
+from nanogrid.runtime.base import Execution, ExecutionLimits, Runtime, RuntimeUnavailable
 from nanogrid.telemetry import extract_sqs, inject_dict, request_scope, set_function_id, untraced
 from nanogrid.worker.codecache import CodeCache
 from nanogrid.worker.execution import failure_result, result_from_execution
@@ -175,10 +176,16 @@ class WorkerAgent:
         except CodeUnavailable as exc:
             return failure_result(task, ErrorType.PLATFORM_ERROR, str(exc), self.settings.worker_id)
         self.knobs.before_run(task.requestId)
+        try:
+            execution = self._run_function(task, code_dir)
+        except RuntimeUnavailable as exc:
+            log.error("runtime unavailable for %s: %s", task.requestId, exc)
+            return failure_result(task, ErrorType.PLATFORM_ERROR, str(exc), self.settings.worker_id)
+        return result_from_execution(task, execution, self.settings.worker_id)
+
+    def _run_function(self, task: Task, code_dir: Path) -> Execution:
         with tracer.start_as_current_span("execute") as span:
-            command = [self.runtime.name, "main.py"]
             log.info("Executing command: [python, main.py]")
-            span.set_attribute("process.command_args", command)
             execution = self.runtime.run(
                 code_dir,
                 task.inputData,
@@ -190,6 +197,7 @@ class WorkerAgent:
             )
             span.set_attributes(
                 {
+                    "process.command_args": execution.command,
                     "process.exit.code": -1 if execution.exit_code is None else execution.exit_code,
                     "nanogrid.duration_ms": execution.duration_ms,
                     "nanogrid.peak_memory_bytes": execution.peak_memory_bytes,
@@ -197,10 +205,12 @@ class WorkerAgent:
                     "nanogrid.out_of_memory": execution.out_of_memory,
                 }
             )
-            log.info("Process exec finished with exitCode: %s", execution.exit_code)
-        return result_from_execution(task, execution, self.settings.worker_id)
+            if execution.exit_code != 0:
+                span.set_status(SpanStatus(StatusCode.ERROR, f"exit code {execution.exit_code}"))
+        log.info("Process exec finished with exitCode: %s", execution.exit_code)
+        return execution
 
-    def _code(self, task: Task) -> Any:
+    def _code(self, task: Task) -> Path:
         cached = self.cache.get(task.sha256)
         if cached is not None:
             log.info("code cache hit: %s", task.sha256)

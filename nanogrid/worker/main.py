@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> None:
     except Shutdown as exc:
         log.info("worker stopping on %s", exc)
     finally:
+        if agent is not None:
+            agent.runtime.close()
         telemetry.shutdown()
         log.info("worker %s stopped", settings.worker_id)
 

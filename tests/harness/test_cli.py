@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from harness.procs import pid_running
 from harness.stack import wait_until
@@ -61,7 +62,8 @@ def read_exports(proc: subprocess.Popen[str], timeout: float) -> dict[str, str]:
     return exports
 
 
-def test_up_prints_endpoints_and_leaves_nothing_after_sigint(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_up_prints_endpoints_and_leaves_nothing_after_a_signal(tmp_path, signum):
     argv = [sys.executable, "-m", "harness.cli", "up", "--workers", "2", "--run-dir", str(tmp_path)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
@@ -71,8 +73,8 @@ def test_up_prints_endpoints_and_leaves_nothing_after_sigint(tmp_path):
         assert health["checks"]["workers"]["live"] == 2
         started = descendants(proc.pid)
         assert len(started) >= 5  # redis, moto, controller, two workers
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
+        proc.send_signal(signum)
+        proc.wait(timeout=30)
         assert wait_until(lambda: not any(pid_running(p) for p in started), timeout=10)
     finally:
         if proc.poll() is None:

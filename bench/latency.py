@@ -75,12 +75,24 @@ def report(results: dict[str, list[float]], spawn: list[float], console: Console
     table = Table(title="/run latency, hello function (ms)")
     for column in ("case", "n", "p50", "p99", "overhead p50", "ratio to floor"):
         table.add_column(column, justify="right")
-    table.add_row("floor: spawn python main.py", str(len(spawn)), f"{base:.1f}",
-                  f"{percentile(spawn, 0.99):.1f}", "-", "1.00")
+    table.add_row(
+        "floor: spawn python main.py",
+        str(len(spawn)),
+        f"{base:.1f}",
+        f"{percentile(spawn, 0.99):.1f}",
+        "-",
+        "1.00",
+    )
     for name, values in results.items():
         p50 = statistics.median(values)
-        table.add_row(f"/run, {name} code cache", str(len(values)), f"{p50:.1f}",
-                      f"{percentile(values, 0.99):.1f}", f"{p50 - base:.1f}", f"{p50 / base:.2f}")
+        table.add_row(
+            f"/run, {name} code cache",
+            str(len(values)),
+            f"{p50:.1f}",
+            f"{percentile(values, 0.99):.1f}",
+            f"{p50 - base:.1f}",
+            f"{p50 / base:.2f}",
+        )
     console.print(table)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -15,7 +16,7 @@ import httpx
 import typer
 from rich.console import Console
 
-from harness import artifacts
+from harness import artifacts, traces
 from harness.procs import Terminated, install_signal_handlers
 from harness.stack import Stack, StackConfig
 
@@ -91,6 +92,48 @@ def demo(run_dir: RunDirOption = None) -> None:
         print(json.dumps(run.json(), indent=2))
     if run.json().get("status") != "SUCCESS":
         raise typer.Exit(1)
+
+
+def _telemetry_dirs(telemetry_dir: Path | None) -> list[Path]:
+    if telemetry_dir is not None:
+        return [telemetry_dir]
+    if env_dir := os.environ.get("NANOGRID_TELEMETRY_DIR"):
+        return [Path(env_dir)]
+    return sorted(Path(".").glob("runs/*/telemetry")) + sorted(
+        Path(".").glob("reports/**/telemetry")
+    )
+
+
+@app.command("trace")
+def trace_command(
+    request_id: Annotated[str, typer.Argument(help="the requestId (a UUID) of a /run")],
+    telemetry_dir: Annotated[
+        Path | None,
+        typer.Option(help="span files (default: $NANOGRID_TELEMETRY_DIR, else runs/*/telemetry)"),
+    ] = None,
+    jaeger: Annotated[
+        Path | None, typer.Option(help="also write native Jaeger JSON (UI: 'upload JSON') here")
+    ] = None,
+) -> None:
+    """Print the span tree of one request from the stored OTLP JSON files."""
+    dirs = [d for d in _telemetry_dirs(telemetry_dir) if d.is_dir()]
+    if not dirs:
+        err.print(
+            "[red]no telemetry directory[/]: pass --telemetry-dir or set NANOGRID_TELEMETRY_DIR"
+        )
+        raise typer.Exit(2)
+    try:
+        spans = traces.spans_for_request(traces.load_spans(dirs), request_id)
+    except ValueError as exc:
+        err.print(f"[red]{request_id!r} is not a requestId[/]: {exc}")
+        raise typer.Exit(2) from exc
+    if not spans:
+        err.print(f"[red]no spans of {request_id}[/] in {', '.join(map(str, dirs))}")
+        raise typer.Exit(1)
+    print(traces.render_tree(spans))
+    if jaeger is not None:
+        jaeger.write_text(json.dumps(traces.to_jaeger(spans), indent=1))
+        err.print(f"Jaeger JSON written to {jaeger}")
 
 
 if __name__ == "__main__":

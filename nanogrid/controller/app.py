@@ -25,6 +25,7 @@ from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from opentelemetry import trace
 from pydantic import BaseModel, Field
 
 from nanogrid import archive
@@ -32,12 +33,13 @@ from nanogrid.controller import health
 from nanogrid.controller.behaviour import ControllerBehaviour
 from nanogrid.controller.services import Services
 from nanogrid.errors import DependencyError, FunctionNotFound, InvalidPackage, PackageTooLarge
-from nanogrid.registry import UploadRequest
+from nanogrid.registry import FunctionMeta, UploadRequest
 from nanogrid.results import REDIS_ERRORS
 from nanogrid.settings import Settings
-from nanogrid.telemetry import current_request_id, untraced
+from nanogrid.telemetry import current_request_id, set_function_id, untraced
 
 log = logging.getLogger("nanogrid.controller")
+tracer = trace.get_tracer("nanogrid.controller")
 
 FUNCTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 
@@ -172,9 +174,26 @@ def _store_upload(
     req: UploadRequest,
     settings: Settings,
     behaviour: ControllerBehaviour,
-) -> Any:
-    if behaviour.validate_uploads:
-        package = archive.validate(data, settings.limits)
-    else:
-        package = archive.describe(data)
-    return services.registry.register(data, package, req)
+) -> FunctionMeta:
+    if req.function_id:
+        set_function_id(req.function_id)
+    with tracer.start_as_current_span("validate upload") as span:
+        span.set_attributes(
+            {"nanogrid.upload.bytes": len(data), "nanogrid.upload.name": req.original_name}
+        )
+        if not behaviour.validate_uploads:
+            span.set_attribute("nanogrid.upload.outcome", "skipped")
+            package = archive.describe(data)
+        else:
+            try:
+                package = archive.validate(data, settings.limits)
+            except InvalidPackage as exc:
+                span.set_attributes(
+                    {"nanogrid.upload.outcome": "refused", "nanogrid.upload.reason": exc.reason}
+                )
+                raise
+            span.set_attributes(
+                {"nanogrid.upload.outcome": "valid", "nanogrid.zip.entries": package.entries}
+            )
+    with tracer.start_as_current_span("store function"):
+        return services.registry.register(data, package, req)

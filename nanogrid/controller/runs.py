@@ -21,7 +21,7 @@ from nanogrid import defaults
 from nanogrid.errors import DependencyError
 from nanogrid.protocol import Stage, Status, Task, is_terminal
 from nanogrid.results import REDIS_ERRORS, ResultStore, ResultWaiter, WaitOutcome
-from nanogrid.telemetry import inject_sqs
+from nanogrid.telemetry import inject_sqs, set_function_id
 
 if TYPE_CHECKING:
     from nanogrid.aws import AwsClients
@@ -62,6 +62,7 @@ class RunService:
 
     def run(self, request_id: str, function_id: str, input_data: Any) -> RunAnswer:
         log.info("/run called: functionId=%s requestId=%s", function_id, request_id)
+        set_function_id(function_id)
         with tracer.start_as_current_span("function lookup"):
             meta = self.registry.lookup(function_id)
         started = time.monotonic()

@@ -215,6 +215,9 @@ def setup_telemetry_from_env(
     win over the environment.
     """
     env = os.environ if env is None else env
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        # The standard switch: no exporter, and the process keeps no-op tracers.
+        return setup_telemetry(service_name, set_global=False)
     options: dict[str, Any] = {
         "telemetry_dir": Path(env["NANOGRID_TELEMETRY_DIR"])
         if env.get("NANOGRID_TELEMETRY_DIR")

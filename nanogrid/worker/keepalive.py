@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
@@ -26,10 +27,12 @@ class Ticker:
         self.action = action
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        # The action runs in the starter's context: its spans join the current trace.
+        self._context = contextvars.copy_context()
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
-            self.action()
+            self._context.copy().run(self.action)
 
     def __enter__(self) -> Ticker:
         self._thread.start()

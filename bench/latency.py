@@ -60,11 +60,13 @@ def upload(http: httpx.Client, source: str) -> str:
     return function_id
 
 
-def measure(stack: Stack, runs: int) -> dict[str, list[float]]:
+def measure(stack: Stack, runs: int, warm_only: bool = False) -> dict[str, list[float]]:
     with httpx.Client(base_url=stack.controller_url, timeout=60) as http:
         warm_id = upload(http, HELLO)
         timed_run(http, warm_id)  # fills the code cache
         warm = [timed_run(http, warm_id) for _ in range(runs)]
+        if warm_only:
+            return {"warm": warm}
         # A distinct package per run: every run misses the cache (S3 download + extraction).
         cold = [timed_run(http, upload(http, f"{HELLO}# {i}\n")) for i in range(runs // 2)]
     return {"warm": warm, "cold": cold}
@@ -86,7 +88,7 @@ def report(results: dict[str, list[float]], spawn: list[float], console: Console
     for name, values in results.items():
         p50 = statistics.median(values)
         table.add_row(
-            f"/run, {name} code cache",
+            f"/run, {name}",
             str(len(values)),
             f"{p50:.1f}",
             f"{percentile(values, 0.99):.1f}",
@@ -94,6 +96,14 @@ def report(results: dict[str, list[float]], spawn: list[float], console: Console
             f"{p50 / base:.2f}",
         )
     console.print(table)
+    on, off = statistics.median(results["warm"]), statistics.median(results["warm, tracing off"])
+    console.print(f"tracing on / off (warm p50): {on:.1f} / {off:.1f} ms = {on / off:.2f}x")
+
+
+def bench_stack(config: StackConfig, runs: int, warm_only: bool = False) -> dict[str, list[float]]:
+    with tempfile.TemporaryDirectory(prefix="nanogrid-bench-") as tmp:
+        with Stack.embedded(Path(tmp), config) as stack:
+            return measure(stack, runs, warm_only)
 
 
 def main() -> None:
@@ -101,9 +111,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args()
     console = Console()
-    with tempfile.TemporaryDirectory(prefix="nanogrid-bench-") as tmp:
-        with Stack.embedded(Path(tmp), StackConfig(workers=1)) as stack:
-            results = measure(stack, args.runs)
+    results = bench_stack(StackConfig(workers=1), args.runs)
+    off = {"OTEL_SDK_DISABLED": "true"}
+    untraced = bench_stack(
+        StackConfig(workers=1, controller_env=off, worker_env=off), args.runs, True
+    )
+    results["warm, tracing off"] = untraced["warm"]
     report(results, floor(args.runs), console)
 
 

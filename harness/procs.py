@@ -209,8 +209,12 @@ def _die_with_parent(parent: int) -> Callable[[], None]:
     elsewhere it does nothing.
     """
 
+    # The kernel ties the signal to the *thread* that forks: a child started from a short-lived
+    # thread (a timer) would die with that thread, so only the main thread arms it.
+    armed = sys.platform == "linux" and threading.current_thread() is threading.main_thread()
+
     def arm() -> None:
-        if sys.platform != "linux":
+        if not armed:
             return
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
@@ -237,6 +241,24 @@ def pid_running(pid: int) -> bool:
         return False
     # The state follows the command name in parentheses, which may itself hold ') '.
     return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid``, from /proc's parent links (empty without procfs)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
 
 
 def stop_all(timeout: float = 2.0) -> None:

@@ -61,6 +61,8 @@ class Stack:
         self.provisioned: Provisioned | None = None
         self.port = config.port or free_port()
         self._worker_seq = 0
+        self.controller_extra: dict[str, str] = {}
+        self.worker_extra: dict[str, str] = {}
 
     @classmethod
     @contextlib.contextmanager
@@ -131,7 +133,8 @@ class Stack:
         return env
 
     def start_controller(self, extra_env: Mapping[str, str] | None = None) -> ManagedProcess:
-        env = {**self.base_env(), **self.config.controller_env, **(extra_env or {})}
+        self.controller_extra = dict(extra_env or {})
+        env = {**self.base_env(), **self.config.controller_env, **self.controller_extra}
         min_workers = self.config.min_workers
         if min_workers is None:
             min_workers = min(self.config.workers, 1)
@@ -153,6 +156,7 @@ class Stack:
     def start_worker(self, extra_env: Mapping[str, str] | None = None) -> ManagedProcess:
         self._worker_seq += 1
         name = f"worker-{self._worker_seq}"
+        self.worker_extra = dict(extra_env or {})
         env = {
             **self.base_env(),
             **self.config.worker_env,
@@ -172,15 +176,48 @@ class Stack:
         self.workers.append(proc)
         return proc
 
-    def wait_healthy(self, timeout: float | None = None) -> None:
-        """Poll ``/health`` until 200; the controller's log is attached on failure."""
+    def wait_healthy(self, timeout: float | None = None, require_workers: bool = False) -> None:
+        """Poll ``/health`` until 200 (and, if asked, a heartbeat from each running worker).
+
+        On failure the controller's log is attached to the error.
+        """
         assert self.controller is not None
         timeout = timeout or self.config.ready_timeout
 
         def healthy() -> bool:
-            return httpx.get(f"{self.controller_url}/health", timeout=2).status_code == 200
+            resp = httpx.get(f"{self.controller_url}/health", timeout=2)
+            ids = set(resp.json().get("checks", {}).get("workers", {}).get("ids", []))
+            wanted = {w.name for w in self.workers} if require_workers else set()
+            return resp.status_code == 200 and wanted <= ids
 
         self.controller.wait_ready(healthy, timeout, interval=0.05, transient=(httpx.HTTPError,))
+
+    def ensure(
+        self, controller_env: Mapping[str, str], worker_env: Mapping[str, str], workers: int
+    ) -> None:
+        """Restart what differs: the controller when its extra environment changed; the
+        workers when theirs changed, their count differs or one of them died."""
+        if (
+            self.controller is None
+            or not self.controller.alive
+            or controller_env != self.controller_extra
+        ):
+            if self.controller is not None:
+                self.controller.stop()
+            self.start_controller(controller_env)
+        alive = [w for w in self.workers if w.alive]
+        if (
+            worker_env != self.worker_extra
+            or len(alive) != workers
+            or len(alive) != len(self.workers)
+        ):
+            for worker in self.workers:
+                worker.stop()
+            self.workers = []
+            for _ in range(workers):
+                self.start_worker(worker_env)
+            self.worker_extra = dict(worker_env)
+        self.wait_healthy(require_workers=True)
 
     def exports(self) -> dict[str, str]:
         """The shell-sourceable ``KEY=value`` lines ``nanogrid-harness up`` prints."""

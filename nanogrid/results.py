@@ -34,13 +34,19 @@ REDIS_ERRORS: tuple[type[Exception], ...] = (redis.ConnectionError, redis.Timeou
 DEPENDENCY_ERRORS: tuple[type[Exception], ...] = (*REDIS_ERRORS, BotoCoreError, ClientError)
 
 
-def connect(url: str, connect_timeout: float, socket_timeout: float) -> redis.Redis:
-    """A Redis client with explicit timeouts (a blocked port is an error, never a hang)."""
+def connect(
+    url: str, connect_timeout: float, socket_timeout: float, retries: int = 1
+) -> redis.Redis:
+    """A Redis client with explicit timeouts (a blocked port is an error, never a hang).
+
+    The controller's subscriber uses ``retries=0``, so that a silent server costs one
+    connect timeout plus one socket timeout, not a multiple of them.
+    """
     return redis.Redis.from_url(
         url,
         socket_connect_timeout=connect_timeout,
         socket_timeout=socket_timeout,
-        retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries),
         health_check_interval=30,
         decode_responses=True,
     )
@@ -171,7 +177,8 @@ class ResultWaiter:
             if result is not None:
                 if accept(result):
                     return WaitOutcome(result, "pubsub", ignored)
-                ignored.append(result)
+                if result not in ignored:
+                    ignored.append(result)
                 self.observer("message ignored", {"status": str(result.get("status"))})
             if read_stored and (found := self._read_stored(accept, ignored)):
                 return WaitOutcome(found, "stored", ignored)

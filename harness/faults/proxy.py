@@ -160,6 +160,16 @@ class FaultProxy:
         self._drop(list(self._armed))
         self._resync()
 
+    def close_connections(self, reason: str = "closed by the harness") -> None:
+        """Close every open connection (both ends), as a restarted client host would see:
+        the next request has to connect again, through whatever faults are installed."""
+        self._call(self._aclose_links(reason))
+
+    async def _aclose_links(self, reason: str) -> None:
+        for link in list(self._links.values()):
+            if not link.ending:
+                link.close(reason)
+
     def _drop(self, names: list[str]) -> None:
         with self._lock:
             missing = [name for name in names if name not in self._armed]

@@ -24,6 +24,8 @@ from nanogrid.results import REDIS_ERRORS, ResultStore, ResultWaiter, WaitOutcom
 from nanogrid.telemetry import inject_sqs, set_function_id
 
 if TYPE_CHECKING:
+    import redis
+
     from nanogrid.aws import AwsClients
     from nanogrid.controller.behaviour import ControllerBehaviour
     from nanogrid.registry import FunctionMeta, FunctionRegistry
@@ -52,7 +54,9 @@ class RunService:
         registry: FunctionRegistry,
         store: ResultStore,
         queue_url: str,
+        subscriber: redis.Redis | None = None,
     ) -> None:
+        self.subscriber = subscriber if subscriber is not None else store.client
         self.settings = settings
         self.behaviour = behaviour
         self.clients = clients
@@ -69,7 +73,7 @@ class RunService:
         deadline = started + self.settings.run_deadline
         task = self._task(request_id, meta, input_data)
         with ResultWaiter(
-            self.store.client,
+            self.subscriber,
             request_id,
             confirm_timeout=self.settings.redis_socket_timeout,
             observer=_span_event,

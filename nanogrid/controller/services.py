@@ -40,10 +40,18 @@ class Services:
         client = connect(
             settings.redis_url, settings.redis_connect_timeout, settings.redis_socket_timeout
         )
+        # Subscriptions get a client without retries: a silent Redis costs one timeout, once.
+        subscriber = connect(
+            settings.redis_url,
+            settings.redis_connect_timeout,
+            settings.redis_socket_timeout,
+            retries=0,
+        )
         store = ResultStore(client, settings.result_ttl)
         registry = FunctionRegistry(clients, settings.bucket, settings.table)
-        runs = RunService(settings, behaviour, clients, registry, store, url)
+        runs = RunService(settings, behaviour, clients, registry, store, url, subscriber)
         return cls(clients, registry, store, url, runs)
 
     def close(self) -> None:
         self.store.client.close()
+        self.runs.subscriber.close()

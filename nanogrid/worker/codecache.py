@@ -36,7 +36,11 @@ class CodeCache:
             info = archive.extract(data, staging / "code", self.limits)
             if final.is_dir():
                 return final, info
-            os.rename(staging / "code", final)
+            try:
+                os.rename(staging / "code", final)
+            except OSError:
+                if not final.is_dir():  # not a concurrent put of the same package
+                    raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return final, info

@@ -73,6 +73,14 @@ def serve(agent: WorkerAgent, stop: threading.Event) -> None:
                 stop.wait(1.0)
 
 
+def _forget_heartbeat(agent: WorkerAgent) -> None:
+    """A stopped worker is not live: remove its heartbeat instead of waiting for the expiry."""
+    try:
+        agent.store.client.delete(f"{defaults.HEARTBEAT_PREFIX}{agent.settings.worker_id}")
+    except DEPENDENCY_ERRORS:
+        log.warning("could not remove the heartbeat of %s", agent.settings.worker_id)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="nanogrid-worker", description=__doc__)
     parser.add_argument(
@@ -105,6 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if agent is not None:
             agent.runtime.close()
+            _forget_heartbeat(agent)
         telemetry.shutdown()
         log.info("worker %s stopped", settings.worker_id)
 

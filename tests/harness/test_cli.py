@@ -8,12 +8,11 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from harness.procs import pid_running
+from harness.procs import descendants, pid_running
 from harness.stack import wait_until
 
 REQUIRED = {
@@ -26,23 +25,6 @@ REQUIRED = {
     "NANOGRID_QUEUE_URL",
     "NANOGRID_TELEMETRY_DIR",
 }
-
-
-def descendants(pid: int) -> set[int]:
-    """Every live process below ``pid``, from /proc's parent links."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
 
 
 def read_exports(proc: subprocess.Popen[str], timeout: float) -> dict[str, str]:

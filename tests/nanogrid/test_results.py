@@ -167,7 +167,7 @@ def test_accept_filter_reports_a_record_seen_on_pubsub_then_stored_once(client, 
     channel = defaults.result_key(request_id)
     failed = result_json(request_id, "FAILED")
 
-    def store_when_received(event: str, _attrs: dict) -> None:
+    def store_when_received(event: str, _attrs: dict[str, object]) -> None:
         # the stored key appears only after the pub/sub message was read
         if event == "message received":
             client.set(channel, failed, ex=60)
@@ -184,10 +184,6 @@ def test_accept_filter_reports_a_record_seen_on_pubsub_then_stored_once(client, 
     assert [r["status"] for r in outcome.ignored] == ["FAILED"]
 
 
-@pytest.mark.xfail(
-    reason="product bug: wait() dedupes a stored record already ignored from pub/sub, "
-    "but not a pub/sub message already ignored from the store, so one FAILED counts twice",
-)
 def test_accept_filter_reports_a_record_stored_then_seen_on_pubsub_once(client, store, request_id):
     only_success = lambda result: result.get("status") == "SUCCESS"  # noqa: E731
     with ResultWaiter(client, request_id, confirm_timeout=2.0, poll_interval=0.05) as waiter:
@@ -229,14 +225,12 @@ def test_subscribe_to_a_silent_server_times_out(silent_server):
     assert waiter._pubsub is None
 
 
-@pytest.mark.xfail(
-    reason="product bug: subscribe() is bounded by 4 x socket_timeout (connect + SUBSCRIBE, "
-    "each retried once), not by confirm_timeout; the controller passes "
-    "confirm_timeout=redis_socket_timeout, so a silent Redis holds /run ~20 s, not 5 s",
-)
 def test_subscribe_to_a_silent_server_times_out_within_the_confirm_timeout(silent_server):
     # socket timeout below the confirm timeout: one unanswered read fits in the bound
-    conn = connect(f"redis://127.0.0.1:{silent_server}/0", connect_timeout=1.0, socket_timeout=0.2)
+    # as the controller's subscriber: no retries
+    conn = connect(
+        f"redis://127.0.0.1:{silent_server}/0", connect_timeout=1.0, socket_timeout=0.2, retries=0
+    )
     waiter = ResultWaiter(conn, "r", confirm_timeout=0.4)
     started = time.monotonic()
     with pytest.raises(DependencyError, match="timed out"):

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from harness.procs import descendants, pid_running
+from harness.scenario.play import play
+from harness.scenario.runner import ScenarioHarness
+from harness.stack import wait_until
+
+
+@pytest.fixture(scope="session")
+def scenario_harness(tmp_path_factory):
+    """One proxied stack for the whole catalogue, reset between scenarios."""
+    with ScenarioHarness(tmp_path_factory.mktemp("scenarios")) as harness:
+        yield harness
+        started = descendants(os.getpid())
+    left = [pid for pid in started if pid_running(pid)]
+    if not wait_until(lambda: not any(pid_running(pid) for pid in left), timeout=10):
+        pytest.fail(f"processes left behind by the scenario stack: {left}")
+
+
+@pytest.fixture
+def run_scenario(scenario_harness, tmp_path):
+    """Run every variant of a scenario; fail with each problem found in its evidence."""
+
+    def run(scenario):
+        outcomes = play(scenario_harness, scenario, tmp_path / scenario.name)
+        problems = [f"{o.variant}: {p}" for o in outcomes for p in o.problems]
+        assert not problems, "\n".join(problems)
+        return outcomes
+
+    return run

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -36,12 +37,13 @@ _OWN_FIELDS = ("requestId", "functionId")
 class JsonFormatter(logging.Formatter):
     """Formats a record as one JSON object (see the module docstring for the fields)."""
 
-    def __init__(self, component: str) -> None:
+    def __init__(self, component: str, static: Mapping[str, str] | None = None) -> None:
         super().__init__()
         self.component = component
+        self.static = dict(static or {})
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = self._base(record)
+        entry = {**self._base(record), **self.static}
         for key, value in vars(record).items():
             if key not in _RECORD_FIELDS and key not in entry:
                 entry[key] = value
@@ -79,14 +81,16 @@ def configure_logging(
     level: str | int = "INFO",
     stream: TextIO | None = None,
     log_file: Path | None = None,
+    static: Mapping[str, str] | None = None,
 ) -> None:
     """Send the root logger's records as JSON lines to ``stream`` (default stderr) and
-    ``log_file``. Calling it again replaces the handlers it installed before."""
+    ``log_file``; ``static`` fields (a worker's ``workerId``) go on every line. Calling it
+    again replaces the handlers it installed before."""
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, "_nanogrid", False)]:
         root.removeHandler(handler)
         handler.close()
-    formatter = JsonFormatter(component)
+    formatter = JsonFormatter(component, static)
     handlers: list[logging.Handler] = [logging.StreamHandler(stream or sys.stderr)]
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)

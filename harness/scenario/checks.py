@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.analysis import Diagnosis
 from harness.evidence import CallRecord, Evidence
 from harness.faults import EventKind, FaultKind
 from harness.scenario.model import Expect, Variant
@@ -55,6 +56,21 @@ def check_outcome(expect: Expect, evidence: Evidence) -> list[str]:
     if expect.min_deliveries is not None and deliveries(evidence) < expect.min_deliveries:
         problems.append(
             f"{deliveries(evidence)} deliveries, expected at least {expect.min_deliveries}"
+        )
+    return problems
+
+
+def check_verdicts(variant: Variant, diagnosis: Diagnosis) -> list[str]:
+    """The verdicts the variant expects are confirmed; a healthy run confirms nothing else."""
+    confirmed = set(diagnosis.confirmed_codes())
+    problems = [
+        f"verdict {code} not confirmed (confirmed: {', '.join(sorted(confirmed)) or 'none'})"
+        for code in variant.verdicts
+        if code not in confirmed
+    ]
+    if variant.verdicts == ("HEALTHY",) and confirmed != {"HEALTHY"}:
+        problems.append(
+            f"a healthy run confirmed fault verdicts: {sorted(confirmed - {'HEALTHY'})}"
         )
     return problems
 

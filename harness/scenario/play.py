@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.analysis import diagnose
 from harness.evidence import load
-from harness.scenario.checks import check_ledger, check_outcome
+from harness.scenario.checks import check_ledger, check_outcome, check_verdicts
 from harness.scenario.model import Scenario, Variant
 from harness.scenario.runner import ScenarioHarness
 
@@ -21,6 +22,7 @@ class Outcome:
     run_dir: Path
     client_status: str | None
     problems: list[str]
+    confirmed: list[str]
 
 
 def play(
@@ -36,8 +38,20 @@ def play(
             on_variant(variant)
         run_dir = harness.run(scenario, variant, out_dir / variant.name)
         evidence = load(run_dir)
-        problems = check_outcome(variant.expect, evidence) + check_ledger(variant, evidence)
-        run = [c for c in evidence.calls if c.kind in ("run", "upload")]
-        status = run[-1].status if run else None
-        outcomes.append(Outcome(scenario.name, variant.name, run_dir, status, problems))
+        diagnosis = diagnose(evidence)
+        problems = [
+            *check_outcome(variant.expect, evidence),
+            *check_ledger(variant, evidence),
+            *check_verdicts(variant, diagnosis),
+        ]
+        outcomes.append(
+            Outcome(
+                scenario.name,
+                variant.name,
+                run_dir,
+                diagnosis.client_status,
+                problems,
+                sorted(diagnosis.confirmed_codes()),
+            )
+        )
     return outcomes

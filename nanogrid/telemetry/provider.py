@@ -169,6 +169,12 @@ def setup_telemetry(
     return telemetry
 
 
+def _file_schedule_millis() -> int:
+    """The span file's flush interval: the standard ``OTEL_BSP_SCHEDULE_DELAY`` (ms) if set."""
+    raw = os.environ.get("OTEL_BSP_SCHEDULE_DELAY", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else FILE_SCHEDULE_MILLIS
+
+
 def _exporting_processors(
     service_name: str, telemetry_dir: Path | None, otlp_endpoint: str | None, in_memory: bool
 ) -> tuple[list[SpanProcessor], InMemorySpanExporter | None, Path | None]:
@@ -183,7 +189,9 @@ def _exporting_processors(
         exporter = OtlpJsonFileExporter(span_file)
         processors.append(
             BatchSpanProcessor(
-                exporter, max_queue_size=FILE_QUEUE_SIZE, schedule_delay_millis=FILE_SCHEDULE_MILLIS
+                exporter,
+                max_queue_size=FILE_QUEUE_SIZE,
+                schedule_delay_millis=_file_schedule_millis(),
             )
         )
     if otlp_endpoint:

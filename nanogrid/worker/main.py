@@ -88,7 +88,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    configure_logging("worker", level=os.environ.get("NANOGRID_LOG_LEVEL", "INFO"))
+    configure_logging(
+        "worker",
+        level=os.environ.get("NANOGRID_LOG_LEVEL", "INFO"),
+        static={"workerId": settings.worker_id},
+    )
     telemetry = setup_telemetry_from_env("nanogrid-worker")
     instrument_libraries()
     knobs = WorkerKnobs.from_env()

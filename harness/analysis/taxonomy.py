@@ -1,0 +1,114 @@
+"""The verdict taxonomy: every code a diagnosis can give, what it means, and its fix.
+
+======================================  ====================================================
+code                                    confirmed when the evidence shows ...
+======================================  ====================================================
+``HEALTHY``                             every run answered SUCCESS and no fault verdict holds
+``INVALID_PACKAGE``                     an empty or unusable archive reached a worker
+``UPLOAD_REJECTED``                     the controller refused an upload (400, validation)
+``FUNCTION_FAILED``                     the function ran and exited non-zero
+``FAILED_NOT_PROPAGATED``               the worker published FAILED, the controller still
+                                        answered TIMEOUT (memo hypothesis 1)
+``RESULT_PUBLISHED_WITHOUT_SUBSCRIBER`` PUBLISH reached 0 receivers: late subscription or a
+                                        dropped subscriber (memo hypothesis 3)
+``REDIS_UNREACHABLE``                   a component could not reach Redis; the detail names
+                                        the symptom (refused, connect timeout, blackhole,
+                                        reset) and the component (memo hypothesis 2 when it
+                                        is the controller)
+``WORKER_NOT_CONSUMING``                the task was sent, no worker took it (stage QUEUED)
+``WORKER_CRASHED_REDELIVERED``          a worker died mid-run and SQS delivered the task again
+``FUNCTION_TIMEOUT``                    the function ran past its timeout and was killed
+``OUT_OF_MEMORY``                       the function went over its memory limit
+``SLOW_DEPENDENCY``                     AWS or Redis calls took far longer than the baseline,
+                                        or a latency / bandwidth fault hit connections
+======================================  ====================================================
+
+Each verdict is ``confirmed``, ``ruled_out`` or ``unknown`` (the evidence needed is missing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class VerdictInfo:
+    title: str
+    description: str
+    fix: str
+
+
+HEALTHY = "HEALTHY"
+
+VERDICTS: dict[str, VerdictInfo] = {
+    HEALTHY: VerdictInfo(
+        "Healthy",
+        "Every run answered SUCCESS and no fault verdict is confirmed.",
+        "Nothing to fix.",
+    ),
+    "INVALID_PACKAGE": VerdictInfo(
+        "Invalid package",
+        "An empty or unusable archive reached a worker, so the function could not run.",
+        "Validate uploads at /upload (refuse archives without main.py); rebuild the zip with "
+        "`zip function.zip main.py`, check it with `unzip -l function.zip` and upload it again.",
+    ),
+    "UPLOAD_REJECTED": VerdictInfo(
+        "Upload rejected",
+        "The controller refused an uploaded archive at /upload.",
+        "Fix the archive named in the 400 answer (main.py at its root) and upload it again.",
+    ),
+    "FUNCTION_FAILED": VerdictInfo(
+        "Function failed",
+        "The function ran and exited with a non-zero exit code.",
+        "Read the published stderr and fix the function's code.",
+    ),
+    "FAILED_NOT_PROPAGATED": VerdictInfo(
+        "FAILED result not propagated",
+        "The worker published a FAILED result; the controller ignored it and timed out.",
+        "Treat every terminal status (SUCCESS and FAILED) as the answer: end the wait and "
+        "return the worker's result JSON.",
+    ),
+    "RESULT_PUBLISHED_WITHOUT_SUBSCRIBER": VerdictInfo(
+        "Result published without a subscriber",
+        "PUBLISH reached 0 receivers: the controller subscribed late or lost its subscription.",
+        "Subscribe and wait for the confirmation before sending the task; also store the "
+        "result under result:{requestId} and read it after subscribing.",
+    ),
+    "REDIS_UNREACHABLE": VerdictInfo(
+        "Redis unreachable",
+        "A component could not reach Redis (refused, connect timeout, blackhole or reset).",
+        "Open TCP 6379 from that host (security group, VPC, route); check with "
+        "`redis-cli -h <redis-endpoint> ping`; answer 503 at once instead of enqueueing.",
+    ),
+    "WORKER_NOT_CONSUMING": VerdictInfo(
+        "No worker consuming",
+        "The task was sent to SQS but no worker received it before the deadline.",
+        "Start workers on the queue (check their logs and the /health worker count).",
+    ),
+    "WORKER_CRASHED_REDELIVERED": VerdictInfo(
+        "Worker crashed, task redelivered",
+        "A worker died while running the task; SQS delivered it again after the visibility "
+        "timeout.",
+        "Find why the worker died (its last log lines); keep the message until the result is "
+        "stored so SQS redelivers it, and make runs idempotent.",
+    ),
+    "FUNCTION_TIMEOUT": VerdictInfo(
+        "Function timeout",
+        "The function ran longer than its timeoutSeconds and was killed.",
+        "Make the function finish sooner or raise its timeoutSeconds.",
+    ),
+    "OUT_OF_MEMORY": VerdictInfo(
+        "Out of memory",
+        "The function went over its memoryMB limit.",
+        "Lower the function's memory use or raise its memoryMB.",
+    ),
+    "SLOW_DEPENDENCY": VerdictInfo(
+        "Slow dependency",
+        "Calls to AWS or Redis took far longer than the baseline.",
+        "Find the slow path (network latency, bandwidth, throttling) from the slow spans; "
+        "keep client timeouts below the run deadline.",
+    ),
+}
+
+#: The codes of fault verdicts, in report order (HEALTHY is derived from them).
+FAULT_CODES: tuple[str, ...] = tuple(code for code in VERDICTS if code != HEALTHY)

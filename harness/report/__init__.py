@@ -1,0 +1,58 @@
+"""Reports of a scenario's runs: ``report.md``, ``report.html`` and ``verdict.json``.
+
+::
+
+    paths = write_report(out_dir, "incident-2025-12-02",
+                         [("failed-ignored", evidence.load(run_a)), ...],
+                         control=evidence.load(fixed_run), lang="ko")
+
+Each variant is one run directory's :class:`~harness.evidence.Evidence`. The control run
+(the fixed system) is the healthy baseline for the divergence and gives the expected result
+after the fix. Renderers: :mod:`harness.report.markdown`, :mod:`harness.report.html`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.evidence import Evidence
+from harness.report import i18n
+from harness.report.context import control_view, observations, variant_view
+from harness.report.html import render_html
+from harness.report.markdown import render_markdown
+from harness.report.verdict import write_verdict_json
+
+REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
+VERDICT_JSON = "verdict.json"
+
+
+def write_report(
+    out_dir: Path,
+    scenario_name: str,
+    variants: list[tuple[str, Evidence]],
+    control: Evidence | None = None,
+    lang: str = "en",
+    baseline: Evidence | None = None,
+) -> dict[str, Path]:
+    """Diagnose every variant and write the three files; returns them by name.
+
+    ``baseline`` (a healthy run) defaults to ``control``; it sharpens the latency rule and
+    names each variant's first divergence from it.
+    """
+    i18n.check_lang(lang)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    base = baseline if baseline is not None else control
+    views = [variant_view(lang, n, name, ev, base) for n, (name, ev) in enumerate(variants, 1)]
+    table = observations(lang, views)
+    ctl = control_view(control)
+    md = out_dir / REPORT_MD
+    md.write_text(render_markdown(scenario_name, views, table, ctl, lang), encoding="utf-8")
+    html = out_dir / REPORT_HTML
+    html.write_text(render_html(scenario_name, views, table, ctl, lang), encoding="utf-8")
+    diagnoses = [(v.name, v.diagnosis) for v in views]
+    verdict = write_verdict_json(out_dir / VERDICT_JSON, scenario_name, diagnoses)
+    return {REPORT_MD: md, REPORT_HTML: html, VERDICT_JSON: verdict}
+
+
+__all__ = ["REPORT_HTML", "REPORT_MD", "VERDICT_JSON", "write_report"]

@@ -1,0 +1,286 @@
+"""The report's fixed text in English and Korean: ``t(lang, key, **params)``.
+
+``MESSAGES[lang]`` holds headings and labels (``ui.*``), verdict titles and fixes
+(``verdict.CODE.title`` / ``.fix``), and the analysis's phrase templates (a
+:class:`~harness.analysis.Phrase` key; English falls back to the phrase's own template).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.analysis import VERDICTS, Phrase, Verdict
+from harness.analysis.model import explain
+
+LANGS = ("en", "ko")
+
+UI_EN: dict[str, str] = {
+    "ui.title": "NanoGrid diagnosis report: {scenario}",
+    "ui.summary": "Summary of problems found",
+    "ui.no_problem": "No problem found: every verdict is ruled out or unknown.",
+    "ui.variant": "Variant",
+    "ui.client_status": "Client status",
+    "ui.confirmed": "Confirmed",
+    "ui.problem": "Problem",
+    "ui.evidence_log": "Evidence (log excerpt)",
+    "ui.cause": "Cause analysis (verdicts)",
+    "ui.hypotheses": "The memo's hypotheses",
+    "ui.memo_steps": "Timeline (the memo's four steps)",
+    "ui.timeline": "Full timeline",
+    "ui.published": "Result JSON actually published",
+    "ui.not_published": "No result was published or fetched.",
+    "ui.fixes": "Checklist of fixes",
+    "ui.expected": "Expected result after the fix (control run)",
+    "ui.no_control": "No control run was given.",
+    "ui.observations": "Observations that tell the hypotheses apart in production logs",
+    "ui.observation": "Observation",
+    "ui.tells": "What it tells",
+    "ui.divergence": "First divergence from the baseline",
+    "ui.code": "Code",
+    "ui.status": "Status",
+    "ui.explanation": "Explanation",
+    "ui.fix": "Fix",
+    "ui.time": "Time (UTC)",
+    "ui.offset": "Offset",
+    "ui.component": "Component",
+    "ui.event": "Event",
+    "ui.kind": "Kind",
+    "ui.swimlanes": "Swimlanes",
+    "ui.waterfall": "Span waterfall",
+    "ui.hypothesis": "Hypothesis",
+    "ui.memo_guess": "Memo's guess",
+    "ui.verdict": "Verdict",
+    "ui.rows_omitted": "{n} more rows omitted",
+    "ui.request": "Request",
+    "status.confirmed": "confirmed",
+    "status.ruled_out": "ruled out",
+    "status.unknown": "unknown",
+    "word.because": "because",
+    "word.however": "however",
+    "word.and": "; ",
+    "obs.receivers": "PUBLISH receiver count",
+    "obs.receivers.tells": (
+        "0: nobody was subscribed (H3, or a dropped subscriber); 1+: the controller was listening"
+    ),
+    "obs.order": "'Subscribing to channel' before 'message sent'",
+    "obs.order.tells": "no: the controller subscribed after sending the task (H3)",
+    "obs.ignored": "'message ignored status=FAILED'",
+    "obs.ignored.tells": "yes: the controller received FAILED and waited on (H1)",
+    "obs.redis_error": "Redis error logged by the controller",
+    "obs.redis_error.tells": "yes: the controller could not reach Redis (H2)",
+    "obs.answer": "Controller's answer",
+    "obs.answer.tells": "TIMEOUT with the worker done: the result was lost or ignored",
+    "obs.yes": "yes",
+    "obs.no": "no",
+    "obs.none": "not seen",
+}
+
+UI_KO: dict[str, str] = {
+    "ui.title": "NanoGrid 진단 보고서: {scenario}",
+    "ui.summary": "발견된 문제 요약",
+    "ui.no_problem": "발견된 문제 없음: 모든 판정이 배제되었거나 알 수 없음입니다.",
+    "ui.variant": "변형",
+    "ui.client_status": "클라이언트 상태",
+    "ui.confirmed": "확인됨",
+    "ui.problem": "문제",
+    "ui.evidence_log": "증거 (로그 발췌)",
+    "ui.cause": "원인 분석 (판정)",
+    "ui.hypotheses": "메모의 가설",
+    "ui.memo_steps": "타임라인 (메모의 네 단계)",
+    "ui.timeline": "전체 타임라인",
+    "ui.published": "실제로 게시된 결과 JSON",
+    "ui.not_published": "게시되거나 조회된 결과가 없습니다.",
+    "ui.fixes": "수정 체크리스트",
+    "ui.expected": "수정 후 예상 결과 (대조 실행)",
+    "ui.no_control": "대조 실행이 주어지지 않았습니다.",
+    "ui.observations": "운영 로그에서 가설을 구별하는 관찰 항목",
+    "ui.observation": "관찰 항목",
+    "ui.tells": "의미",
+    "ui.divergence": "기준 실행과 처음 달라지는 지점",
+    "ui.code": "코드",
+    "ui.status": "상태",
+    "ui.explanation": "설명",
+    "ui.fix": "수정 방법",
+    "ui.time": "시각 (UTC)",
+    "ui.offset": "경과",
+    "ui.component": "구성 요소",
+    "ui.event": "이벤트",
+    "ui.kind": "종류",
+    "ui.swimlanes": "스윔레인",
+    "ui.waterfall": "스팬 워터폴",
+    "ui.hypothesis": "가설",
+    "ui.memo_guess": "메모의 추정",
+    "ui.verdict": "판정",
+    "ui.rows_omitted": "{n}개 행 생략",
+    "ui.request": "요청",
+    "status.confirmed": "확인됨",
+    "status.ruled_out": "배제됨",
+    "status.unknown": "알 수 없음",
+    "word.because": "근거:",
+    "word.however": "단,",
+    "word.and": "; ",
+    "obs.receivers": "PUBLISH 수신자 수",
+    "obs.receivers.tells": (
+        "0: 구독자가 없었음 (H3 또는 구독 끊김); 1 이상: Controller가 수신 중이었음"
+    ),
+    "obs.order": "'message sent' 이전의 'Subscribing to channel'",
+    "obs.order.tells": "아니오: Controller가 작업 전송 후에 구독함 (H3)",
+    "obs.ignored": "'message ignored status=FAILED'",
+    "obs.ignored.tells": "예: Controller가 FAILED를 받고도 계속 기다림 (H1)",
+    "obs.redis_error": "Controller가 기록한 Redis 오류",
+    "obs.redis_error.tells": "예: Controller가 Redis에 연결할 수 없었음 (H2)",
+    "obs.answer": "Controller의 응답",
+    "obs.answer.tells": "워커 완료 후 TIMEOUT: 결과가 유실되었거나 무시됨",
+    "obs.yes": "예",
+    "obs.no": "아니오",
+    "obs.none": "관찰되지 않음",
+}
+
+PHRASES_KO: dict[str, str] = {
+    "crash.because": "첫 번째 전달이 결과를 게시하지 못한 뒤 {ts}에 작업이 다시 전달됨",
+    "crash.once": "모든 작업이 한 번 수신되었고 받은 워커가 끝까지 처리함",
+    "crash.recovered": "재전달된 작업이 결과를 게시함 (기록된 실행 {runs}회)",
+    "crash.unknown": "작업 수신에 대한 워커 증거가 없음",
+    "fnp.ignored": "Controller가 {ts}에 이를 받았지만 무시함",
+    "fnp.no_timeout": "타임아웃된 요청이 없음: 모든 응답이 클라이언트에 도달함",
+    "fnp.not_failed": "워커는 FAILED가 아니라 {status}를 게시함",
+    "fnp.not_sent": "작업이 전송되지 않아 게시된 것이 없음",
+    "fnp.published": "워커가 {ts}에 FAILED를 게시했고 수신자는 {n}명이었음",
+    "fnp.timeout": "Controller는 {ts}에 TIMEOUT으로 응답함: 결과가 무시됨",
+    "fnp.unknown": "요청이 타임아웃되었고 워커가 무엇을 게시했는지 보여주는 증거가 없음",
+    "function.FUNCTION_FAILED": "함수가 {ts}에 0이 아닌 종료 코드로 끝남",
+    "function.FUNCTION_TIMEOUT": "함수가 {ts}에 제한 시간을 넘겨 강제 종료됨",
+    "function.OUT_OF_MEMORY": "함수가 {ts}에 메모리 한도를 넘음",
+    "function.never_ran": "함수가 실행되지 않음: 요청이 그 전에 끝남",
+    "function.not": "함수의 모든 실행이 {what} 없이 끝남",
+    "function.unknown": "함수 실행에 대한 증거가 없음",
+    "h2.worker_only": "Redis 연결 불가는 {components}에서만 발생했고 Controller에서는 아님",
+    "healthy.no_run": "/run 호출이 없었음",
+    "healthy.not": "{codes} 확인됨; 클라이언트가 본 상태: {statuses}",
+    "healthy.ok": "{n}개 실행 모두 SUCCESS로 응답했고 모든 장애 판정이 배제되었거나 알 수 없음",
+    "invalid.because": "워커가 {ts}에 아카이브를 사용할 수 없음을 발견함",
+    "invalid.no_worker": "패키지 다운로드나 압축 해제에 대한 워커 증거가 없음",
+    "invalid.ran": "모든 워커가 아카이브를 풀고 함수를 실행함",
+    "memo.answered": "Controller: {ms} ms 후 {status}로 응답",
+    "memo.no_answer": "클라이언트: 응답 없음 ({error})",
+    "memo.not_sent": "/run 호출됨; 작업이 전송되지 않음 (HTTP {code})",
+    "memo.publish_failed": "Worker: Redis 게시 실패: {error}",
+    "memo.publish_unknown": "Worker: 게시 기록 없음",
+    "memo.published": "Worker: Redis 게시 성공, 수신자={n}",
+    "memo.sent": "/run 호출됨, SQS로 메시지 전송",
+    "memo.sent_unknown": "/run 호출됨; 작업 전송 여부는 알 수 없음",
+    "memo.timeout": "Controller: {deadline}초 기한에서 TIMEOUT (단계 {stage})",
+    "memo.worker_done": "Worker: 처리 완료 {ms} ms ({status})",
+    "memo.worker_unfinished": "Worker: 작업을 받았으나 완료를 보고하지 않음",
+    "memo.worker_unknown": "Worker: 작업을 받았다고 보고한 워커가 없음",
+    "nosub.dropped": "Controller의 구독이 {ts}에 끊김",
+    "nosub.late": "Controller가 게시 이후인 {ts}에야 구독함",
+    "nosub.lost": "결과가 유실되어 Controller가 {status}로 응답함",
+    "nosub.not_sent": "작업이 전송되지 않아 게시된 것이 없음",
+    "nosub.reached": "모든 PUBLISH가 구독자에게 도달함 (처음: {ts}에 수신자 {n}명)",
+    "nosub.recovered": "Controller는 저장된 결과를 읽어 {status}로 응답함",
+    "nosub.unknown": "PUBLISH 수신자 수가 기록되지 않음",
+    "nosub.zero": "PUBLISH가 {ts}에 수신자 0명에게 도달함",
+    "nowork.because": "작업이 {ts}에 전송되었으나 이를 언급하는 워커 스팬이나 로그가 없음",
+    "nowork.not_sent": "작업이 전송되지 않아 워커가 받을 작업이 없었음",
+    "nowork.stage": "Controller가 보고한 단계: {stage}",
+    "nowork.taken": "전송된 모든 작업을 워커가 받음",
+    "nowork.unknown": "작업이 전송되었다는 증거가 없음",
+    "redis.because": "{component}이(가) {ts}에 Redis에 연결할 수 없었음 ({symptom})",
+    "redis.ledger_only": "장애 원장에만 나타남: 어떤 구성 요소도 오류를 보고하지 않음",
+    "redis.reached": "모든 구성 요소가 Redis에 연결됨 (처음: {ts})",
+    "redis.unknown": "Redis 통신 기록이 전혀 없음",
+    "slow.ledger": "{kind} 장애가 연결 {n}개에 적용됨",
+    "slow.none": "느린 의존성 호출이 없음 (가장 느린 호출: {op} {ms} ms)",
+    "slow.spans": "의존성 호출 {n}개가 느렸음; 가장 느린 {op}는 {ms} ms 걸림",
+    "slow.unknown": "의존성 클라이언트 스팬이 기록되지 않음",
+    "slow.unmeasured": "임계값을 넘는 스팬은 측정되지 않음",
+    "upload.accepted": "모든 업로드가 수락됨 ({n}개)",
+    "upload.none": "업로드가 없었음: 코드가 다른 경로로 S3에 들어감",
+    "upload.refused": "/upload가 {ts}에 HTTP {code}로 응답함 ({reason})",
+}
+
+VERDICTS_KO: dict[str, tuple[str, str]] = {
+    "HEALTHY": ("정상", "수정할 것이 없습니다."),
+    "INVALID_PACKAGE": (
+        "잘못된 패키지",
+        "/upload에서 업로드를 검증하세요 (main.py 없는 아카이브 거부). "
+        "`zip function.zip main.py`로 다시 만들고 `unzip -l "
+        "function.zip`로 확인한 뒤 다시 업로드하세요.",
+    ),
+    "UPLOAD_REJECTED": (
+        "업로드 거부됨",
+        "400 응답에 나온 아카이브를 고쳐 (루트에 main.py) 다시 업로드하세요.",
+    ),
+    "FUNCTION_FAILED": ("함수 실패", "게시된 stderr를 읽고 함수 코드를 고치세요."),
+    "FAILED_NOT_PROPAGATED": (
+        "FAILED 결과 미전달",
+        "모든 종료 상태(SUCCESS와 FAILED)를 응답으로 처리하세요: "
+        "대기를 끝내고 워커의 결과 JSON을 반환하세요.",
+    ),
+    "RESULT_PUBLISHED_WITHOUT_SUBSCRIBER": (
+        "구독자 없이 게시된 결과",
+        "작업을 보내기 전에 구독하고 확인을 기다리세요. 결과를 "
+        "result:{requestId}에도 저장하고 구독 후 읽으세요.",
+    ),
+    "REDIS_UNREACHABLE": (
+        "Redis 연결 불가",
+        "해당 호스트에서 TCP 6379를 여세요 (보안 그룹, VPC, 라우팅). "
+        "`redis-cli -h <redis-endpoint> ping`으로 확인하고, "
+        "작업을 넣지 말고 즉시 503으로 응답하세요.",
+    ),
+    "WORKER_NOT_CONSUMING": (
+        "작업을 소비하는 워커 없음",
+        "큐에 워커를 띄우세요 (워커 로그와 /health의 워커 수 확인).",
+    ),
+    "WORKER_CRASHED_REDELIVERED": (
+        "워커 비정상 종료, 작업 재전달",
+        "워커가 죽은 이유를 마지막 로그에서 찾고, 결과 저장 "
+        "전까지 메시지를 유지해 SQS가 재전달하게 하며 실행을 "
+        "멱등으로 만드세요.",
+    ),
+    "FUNCTION_TIMEOUT": ("함수 타임아웃", "함수를 더 빨리 끝내거나 timeoutSeconds를 늘리세요."),
+    "OUT_OF_MEMORY": ("메모리 부족", "함수의 메모리 사용을 줄이거나 memoryMB를 늘리세요."),
+    "SLOW_DEPENDENCY": (
+        "느린 의존성",
+        "느린 스팬에서 느린 경로(네트워크 지연, 대역폭, "
+        "스로틀링)를 찾고 클라이언트 타임아웃을 실행 기한보다 "
+        "짧게 유지하세요.",
+    ),
+}
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        **UI_EN,
+        **{f"verdict.{c}.title": i.title for c, i in VERDICTS.items()},
+        **{f"verdict.{c}.fix": i.fix for c, i in VERDICTS.items()},
+    },
+    "ko": {
+        **UI_KO,
+        **PHRASES_KO,
+        **{f"verdict.{c}.title": title for c, (title, _) in VERDICTS_KO.items()},
+        **{f"verdict.{c}.fix": fix for c, (_, fix) in VERDICTS_KO.items()},
+    },
+}
+
+
+def check_lang(lang: str) -> str:
+    if lang not in MESSAGES:
+        raise ValueError(f"unknown report language {lang!r}: choose one of {', '.join(LANGS)}")
+    return lang
+
+
+def t(lang: str, key: str, **params: Any) -> str:
+    """The text of ``key`` in ``lang`` (English when missing), formatted with ``params``."""
+    template = MESSAGES[lang].get(key) or MESSAGES["en"].get(key) or key
+    return template.format(**params) if params else template
+
+
+def phrase(lang: str, item: Phrase) -> str:
+    return item.render(MESSAGES[lang].get(item.key))
+
+
+def explanation(lang: str, verdict: Verdict) -> str:
+    words = {k: t(lang, k) for k in MESSAGES["en"] if k.startswith(("status.", "word."))}
+    words = {k.removeprefix("word."): v for k, v in words.items()}
+    return explain(verdict, lambda p: phrase(lang, p), words)

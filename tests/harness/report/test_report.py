@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from harness.analysis import VERDICTS
+from harness.faults import EventKind, FaultKind
+from harness.report import write_report
+from harness.report.i18n import MESSAGES, PHRASES_KO, VERDICTS_KO
+from tests.harness.analysis.synth import request_run
+
+
+@pytest.fixture
+def incident_report(tmp_path):
+    failed_ignored = request_run(zip_bytes=34, invalid=True, client="TIMEOUT", ignored=True)
+    blocked = request_run(redis_error="timed out (Timeout connecting to server)")
+    blocked.fault(-100, "controller->redis", EventKind.FAULT_ACTIVE, FaultKind.CONNECT_TIMEOUT)
+    blocked.fault(1000, "controller->redis", EventKind.FAULT_REMOVED, FaultKind.CONNECT_TIMEOUT)
+    late = request_run(receivers=0, late_subscribe=True, client="TIMEOUT")
+    control = request_run(zip_bytes=34, invalid=True, client="FAILED")
+    variants = [
+        ("failed-ignored", failed_ignored.evidence()),
+        ("redis-blocked", blocked.evidence()),
+        ("late-subscription", late.evidence()),
+    ]
+    return write_report(tmp_path, "incident-2025-12-02", variants, control=control.evidence())
+
+
+def test_writes_the_three_files(incident_report):
+    assert sorted(incident_report) == ["report.html", "report.md", "verdict.json"]
+    assert all(path.stat().st_size > 0 for path in incident_report.values())
+
+
+def test_verdict_json_has_the_documented_shape(incident_report):
+    doc = json.loads(incident_report["verdict.json"].read_text())
+    assert doc["scenario"] == "incident-2025-12-02"
+    names = [v["name"] for v in doc["variants"]]
+    assert names == ["failed-ignored", "redis-blocked", "late-subscription"]
+    first = doc["variants"][0]
+    assert first["clientStatus"] == "TIMEOUT"
+    fnp = next(v for v in first["verdicts"] if v["code"] == "FAILED_NOT_PROPAGATED")
+    assert fnp["status"] == "confirmed"
+    assert set(fnp) >= {"code", "status", "evidence", "explanation", "fix"}
+    assert set(fnp["evidence"][0]) >= {"ts", "component", "kind", "text"}
+    assert [h["status"] for h in first["hypotheses"]] == ["confirmed", "ruled_out", "ruled_out"]
+    assert first["divergence"]["step"] == "controller message ignored"
+    redis = doc["variants"][1]["verdicts"]
+    assert (
+        next(v for v in redis if v["code"] == "REDIS_UNREACHABLE")["detail"]["symptom"]
+        == "connect_timeout"
+    )
+
+
+def test_markdown_shows_the_memo_layout_and_four_steps(incident_report):
+    text = incident_report["report.md"].read_text()
+    headings = [
+        "## Summary of problems found",
+        "### Evidence (log excerpt)",
+        "### Cause analysis (verdicts)",
+        "### The memo's hypotheses",
+        "### Timeline (the memo's four steps)",
+        "### Result JSON actually published",
+        "### Checklist of fixes",
+        "### Expected result after the fix (control run)",
+        "## Observations that tell the hypotheses apart in production logs",
+    ]
+    positions = [text.index(h) for h in headings]
+    assert positions[:-1] == sorted(positions[:-1])
+    steps = [
+        "- /run called, message sent to SQS",
+        "- Worker: processing finished in",
+        "- Worker: Redis publish succeeded, receivers=1",
+        "- Controller: TIMEOUT at its 4.0 s deadline",
+    ]
+    found = [text.index(step) for step in steps]
+    assert found == sorted(found)
+    assert '"errorType": "INVALID_PACKAGE"' in text
+    assert "- [ ] **FAILED result not propagated**" in text
+    assert "| PUBLISH receiver count |" in text
+    assert "'message ignored status=FAILED'" in text
+
+
+def test_html_has_lanes_fault_intervals_and_linked_verdicts(incident_report):
+    html = incident_report["report.html"].read_text()
+    lanes = set(re.findall(r'class="lane" data-component="([^"]+)"', html))
+    assert {"client", "controller", "worker-1", "controller-&gt;redis"} <= lanes
+    assert 'class="fault-interval"' in html
+    assert 'id="verdict-FAILED_NOT_PROPAGATED"' in html
+    assert 'id="v1-verdict-FAILED_NOT_PROPAGATED"' in html
+    evidence_links = re.findall(r'href="#(v1-(?:log|span|call)-[^"]+)"', html)
+    assert evidence_links
+    assert all(f'id="{anchor}"' in html for anchor in evidence_links)
+    assert 'href="#v1-verdict-FAILED_NOT_PROPAGATED">FAILED_NOT_PROPAGATED</a>' in html
+    assert 'class="waterfall"' in html
+
+
+def test_html_has_no_external_reference(incident_report):
+    html = incident_report["report.html"].read_text().lower()
+    for needle in ("http://", "https://", "<link", "@import", "<script", "url("):
+        assert needle not in html, needle
+    assert not re.search(r'src="(?!data:)', html)
+
+
+def test_korean_report_has_korean_headings_and_explanations(tmp_path):
+    run = request_run(zip_bytes=34, invalid=True, client="TIMEOUT", ignored=True)
+    paths = write_report(tmp_path, "incident", [("a", run.evidence())], lang="ko")
+    md = paths["report.md"].read_text()
+    assert "## 발견된 문제 요약" in md
+    assert "### 타임라인 (메모의 네 단계)" in md
+    assert "FAILED 결과 미전달" in md
+    assert "워커가 07:40:19.322에 FAILED를 게시했고" in md
+    assert "발견된 문제 요약" in paths["report.html"].read_text()
+    english = json.loads(paths["verdict.json"].read_text())
+    assert "confirmed because" in json.dumps(english)
+
+
+def test_catalogue_covers_every_key_in_korean():
+    assert set(MESSAGES["ko"]) >= set(MESSAGES["en"])
+    assert set(VERDICTS_KO) == set(VERDICTS)
+    assert all(re.search("[가-힣]", text) for text in PHRASES_KO.values())
+
+
+def test_unknown_language_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown report language"):
+        write_report(tmp_path, "x", [("a", request_run().evidence())], lang="fr")

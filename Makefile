@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 ## the main job on the embedded stack
 run: $(STAMP)
-	$(BIN)/nanogrid-harness demo
+	$(BIN)/nanogrid-harness replay incident-2025-12-02
 
 ## the whole test suite: lint, types, unit, integration and scenarios
 test: $(STAMP) lint typecheck

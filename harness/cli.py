@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -15,9 +16,22 @@ from typing import Annotated
 import httpx
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
 
 from harness import artifacts, traces
 from harness.procs import Terminated, install_signal_handlers
+from harness.replay import render_bundle, replay
+from harness.scenario.catalogue import find, load_catalogue
+from harness.scenario.model import Scenario, Variant
+from harness.scenario.play import Outcome
 from harness.stack import Stack, StackConfig
 
 #: SIGINT too: a shell's background job starts with SIGINT ignored, and `kill -INT` must stop it.
@@ -134,6 +148,115 @@ def trace_command(
     if jaeger is not None:
         jaeger.write_text(json.dumps(traces.to_jaeger(spans), indent=1))
         err.print(f"Jaeger JSON written to {jaeger}")
+
+
+@app.command("scenarios")
+def list_scenarios() -> None:
+    """List the failure catalogue: name, variants, expected outcome and verdicts."""
+    table = Table(title="NanoGrid failure catalogue")
+    for column in ("scenario", "variant", "expects", "verdicts", "title"):
+        table.add_column(column)
+    for scenario in load_catalogue().values():
+        for variant in scenario.variants:
+            table.add_row(
+                scenario.name,
+                variant.name,
+                variant.expect.client_status,
+                ", ".join(variant.verdicts) or "-",
+                scenario.title,
+            )
+    Console().print(table)
+
+
+LangOption = Annotated[str, typer.Option("--lang", help="report language: en or ko")]
+
+
+@app.command("replay")
+def replay_command(
+    name: Annotated[str | None, typer.Argument(help="scenario name (see `scenarios`)")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="replay the whole catalogue")] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="bundle directory (default reports/NAME)")
+    ] = None,
+    lang: LangOption = "en",
+) -> None:
+    """Replay scenarios on the embedded stack; write reports and print each verdict."""
+    logging.basicConfig(level=logging.WARNING)
+    install_signal_handlers(_STOP_SIGNALS)
+    if all_ == (name is not None):
+        err.print("[red]give a scenario NAME or --all[/] (`nanogrid-harness scenarios` lists them)")
+        raise typer.Exit(2)
+    chosen = list(load_catalogue().values()) if all_ else [_find(str(name))]
+    root = out if out is not None and all_ else Path("reports")
+
+    def bundle(scenario: Scenario) -> Path:
+        return out if out is not None and not all_ else root / scenario.name
+
+    outcomes = _replay_with_progress(chosen, bundle, lang)
+    _print_outcomes(outcomes, bundle)
+    if any(o.problems for o in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command("report")
+def report_command(
+    run_dir: Annotated[Path, typer.Argument(help="a bundle written by `replay`")],
+    lang: LangOption = "en",
+) -> None:
+    """Re-render the reports of a stored run from its evidence alone."""
+    try:
+        files = render_bundle(run_dir, lang)
+    except (FileNotFoundError, ValueError) as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    for path in files.values():
+        print(path)
+
+
+def _find(name: str) -> Scenario:
+    try:
+        return find(name)
+    except KeyError as exc:
+        err.print(f"[red]{exc.args[0]}[/]")
+        raise typer.Exit(2) from exc
+
+
+def _replay_with_progress(
+    chosen: list[Scenario], bundle: Callable[[Scenario], Path], lang: str
+) -> list[Outcome]:
+    total = sum(len(s.variants) for s in chosen)
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task("starting the embedded stack", total=total)
+        started: list[str] = []
+
+        def on_variant(scenario: Scenario, variant: Variant) -> None:
+            if started:
+                progress.advance(task)
+            started.append(variant.name)
+            progress.update(task, description=f"{scenario.name} / {variant.name}")
+
+        outcomes = replay(chosen, bundle, lang, on_variant)
+        progress.update(task, completed=total, description="done")
+    return outcomes
+
+
+def _print_outcomes(outcomes: list[Outcome], bundle: Callable[[Scenario], Path]) -> None:
+    """One line per variant: what the client saw, the confirmed verdicts, the checks."""
+    for o in outcomes:
+        checks = "ok" if not o.problems else "CHECK FAILED: " + "; ".join(o.problems)
+        print(
+            f"{o.scenario} / {o.variant}: client saw {o.client_status or '-'}; "
+            f"VERDICT {', '.join(o.confirmed) or 'none'} [{checks}]"
+        )
+    for directory in sorted({str(o.run_dir.parent) for o in outcomes}):
+        print(f"report: {Path(directory) / 'report.md'} (and report.html, verdict.json)")
 
 
 if __name__ == "__main__":

@@ -145,6 +145,9 @@ PHRASES_KO: dict[str, str] = {
     "fnp.no_timeout": "타임아웃된 요청이 없음: 모든 응답이 클라이언트에 도달함",
     "fnp.not_failed": "워커는 FAILED가 아니라 {status}를 게시함",
     "fnp.not_sent": "작업이 전송되지 않아 게시된 것이 없음",
+    "fnp.unheard": (
+        "워커가 FAILED를 게시했지만 PUBLISH 수신자가 0명: Controller는 무시할 결과를 받은 적이 없음"
+    ),
     "fnp.published": "워커가 {ts}에 FAILED를 게시했고 수신자는 {n}명이었음",
     "fnp.timeout": "Controller는 {ts}에 TIMEOUT으로 응답함: 결과가 무시됨",
     "fnp.unknown": "요청이 타임아웃되었고 워커가 무엇을 게시했는지 보여주는 증거가 없음",

@@ -13,6 +13,7 @@ queues purged, and the controller or workers restarted when a run's knobs differ
 from __future__ import annotations
 
 import contextlib
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from harness import traces
 from harness.env.embedded import EmbeddedBackend
 from harness.evidence import (
     FAULTS_FILE,
+    SCENARIO_FILE,
     TRACE_FILE,
     load,
     log_time_ns,
@@ -111,6 +113,8 @@ class ScenarioHarness:
     def run(self, scenario: Scenario, variant: Variant, run_dir: Path) -> Path:
         """Run one variant and write its evidence to ``run_dir``; returns ``run_dir``."""
         stack, network = self._parts()
+        if (run_dir / SCENARIO_FILE).exists():  # evidence of an earlier run: start afresh
+            shutil.rmtree(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
         self._reset(variant, run_dir)
         write_scenario(run_dir, {**scenario.to_dict(), "variant": variant.name})

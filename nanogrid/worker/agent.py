@@ -103,7 +103,8 @@ class WorkerAgent:
                 message.get("MessageId"),
                 exc,
             )
-            self._release(message["ReceiptHandle"])
+            with untraced():  # no request to key a trace by
+                self._release(message["ReceiptHandle"])
             return
         ctx = extract_sqs(message.get("MessageAttributes", {}))
         with (

@@ -20,7 +20,7 @@ from nanogrid.logs import configure_logging
 from nanogrid.results import DEPENDENCY_ERRORS, ResultStore, connect
 from nanogrid.runtime.process import ProcessRuntime
 from nanogrid.settings import Settings
-from nanogrid.telemetry import instrument_libraries, setup_telemetry_from_env
+from nanogrid.telemetry import instrument_libraries, setup_telemetry_from_env, untraced
 from nanogrid.worker.agent import WorkerAgent
 from nanogrid.worker.keepalive import Ticker, heartbeat_action
 from nanogrid.worker.knobs import WorkerKnobs
@@ -76,7 +76,8 @@ def serve(agent: WorkerAgent, stop: threading.Event) -> None:
 def _forget_heartbeat(agent: WorkerAgent) -> None:
     """A stopped worker is not live: remove its heartbeat instead of waiting for the expiry."""
     try:
-        agent.store.client.delete(f"{defaults.HEARTBEAT_PREFIX}{agent.settings.worker_id}")
+        with untraced():
+            agent.store.client.delete(f"{defaults.HEARTBEAT_PREFIX}{agent.settings.worker_id}")
     except DEPENDENCY_ERRORS:
         log.warning("could not remove the heartbeat of %s", agent.settings.worker_id)
 

@@ -35,6 +35,11 @@ def _timeout_items(facts: RunFacts, req: RequestFacts) -> list[EvidenceItem | No
     return [*items, call_item(facts, req.call)]
 
 
+def _reached_controller(req: RequestFacts) -> bool:
+    """The published result reached a subscriber, or the controller said it ignored one."""
+    return any(n > 0 for _, n in req.receivers) or bool(req.wait_events("message ignored"))
+
+
 class FailedNotPropagated:
     """The worker published FAILED; the controller still answered TIMEOUT."""
 
@@ -43,7 +48,7 @@ class FailedNotPropagated:
     def __call__(self, facts: RunFacts, baseline: RunFacts | None) -> Verdict:
         timeouts = [r for r in facts.requests if r.client_status == "TIMEOUT"]
         for req in timeouts:
-            if req.published_status == "FAILED" and req.receivers:
+            if req.published_status == "FAILED" and _reached_controller(req):
                 return self._confirmed(facts, req)
         if not timeouts:
             because = [
@@ -51,6 +56,16 @@ class FailedNotPropagated:
             ]
             return verdict(self.code, RULED_OUT, [], because)
         known = [r for r in timeouts if r.published_status is not None]
+        unheard = [r for r in known if r.published_status == "FAILED"]
+        if unheard:
+            because = [
+                phrase(
+                    "fnp.unheard",
+                    "the worker published FAILED, but PUBLISH reached 0 receivers: the controller "
+                    "never had the result to ignore",
+                )
+            ]
+            return verdict(self.code, RULED_OUT, _publish_items(facts, unheard[0]), because)
         if known:
             req = known[0]
             because = [

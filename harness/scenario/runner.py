@@ -46,7 +46,6 @@ from nanogrid.telemetry import REQUEST_ID
 SCENARIO_TIMINGS = {
     "NANOGRID_REDIS_CONNECT_TIMEOUT": "1",
     "NANOGRID_REDIS_SOCKET_TIMEOUT": "1",
-    "OTEL_BSP_SCHEDULE_DELAY": "100",  # spans reach the files sooner, evidence is read sooner
 }
 SPAN_FLUSH_TIMEOUT = 10.0
 

@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
 from nanogrid.telemetry.global_provider import SWITCH
+from nanogrid.telemetry.grouping import TraceGroupingProcessor
 from nanogrid.telemetry.otlp_json import OtlpJsonFileExporter
 from nanogrid.telemetry.request import RequestAttributesProcessor, RequestIdGenerator
 
@@ -30,10 +31,7 @@ logger = logging.getLogger(__name__)
 OTLP_TIMEOUT_SECONDS = 2.0
 #: Seconds shutdown waits for the OTLP exporter; the process exits regardless.
 OTLP_SHUTDOWN_SECONDS = 3.0
-#: How often the batch processors export; also the most a SIGKILL can lose.
-FILE_SCHEDULE_MILLIS = 500
-#: Spans waiting for the file exporter; a burst beyond it drops spans (logged by the SDK).
-FILE_QUEUE_SIZE = 32768
+#: How often the OTLP/HTTP batch processor exports.
 OTLP_SCHEDULE_MILLIS = 1000
 
 
@@ -169,12 +167,6 @@ def setup_telemetry(
     return telemetry
 
 
-def _file_schedule_millis() -> int:
-    """The span file's flush interval: the standard ``OTEL_BSP_SCHEDULE_DELAY`` (ms) if set."""
-    raw = os.environ.get("OTEL_BSP_SCHEDULE_DELAY", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else FILE_SCHEDULE_MILLIS
-
-
 def _exporting_processors(
     service_name: str, telemetry_dir: Path | None, otlp_endpoint: str | None, in_memory: bool
 ) -> tuple[list[SpanProcessor], InMemorySpanExporter | None, Path | None]:
@@ -186,14 +178,7 @@ def _exporting_processors(
     span_file = None
     if telemetry_dir is not None:
         span_file = Path(telemetry_dir) / f"{service_name}-{os.getpid()}.jsonl"
-        exporter = OtlpJsonFileExporter(span_file)
-        processors.append(
-            BatchSpanProcessor(
-                exporter,
-                max_queue_size=FILE_QUEUE_SIZE,
-                schedule_delay_millis=_file_schedule_millis(),
-            )
-        )
+        processors.append(TraceGroupingProcessor(OtlpJsonFileExporter(span_file)))
     if otlp_endpoint:
         processors.append(_otlp_processor(otlp_endpoint))
     return processors, memory, span_file

@@ -5,9 +5,11 @@ SCENARIO = single(
     name="redis-restarted-while-waiting",
     title="Redis restarts while the controller waits",
     hypothesis="The subscription drops with the restart; the controller subscribes again and the "
-    "worker's publish, after the restart, still reaches it.",
+    "worker's publish, after the restart, still reaches it. The diagnosis names the lost "
+    "connection though the client saw SUCCESS.",
     workload=Workload(source=hang_source(1.5), restart_redis_after=0.5),
     expect=Expect("SUCCESS"),
+    verdicts=("REDIS_UNREACHABLE",),
 )
 
 

@@ -180,3 +180,17 @@ def test_first_divergence_names_the_first_differing_step():
     assert late.divergence is not None
     assert late.divergence.step == "task sent"
     assert diagnose(request_run().evidence(), baseline).divergence is None
+
+
+def test_failed_published_to_nobody_is_not_failed_not_propagated():
+    """The incident's 34-byte zip under a late subscription: FAILED reached no receiver, so the
+    controller never had a FAILED to ignore (H3, not H1)."""
+    run = request_run(invalid=True, receivers=0, late_subscribe=True, client="TIMEOUT")
+    diagnosis = diagnose(run.evidence())
+    fnp = diagnosis.verdict("FAILED_NOT_PROPAGATED")
+    assert fnp.status is RULED_OUT
+    assert "0 receivers" in fnp.explanation
+    assert set(diagnosis.confirmed_codes()) == {
+        "INVALID_PACKAGE",
+        "RESULT_PUBLISHED_WITHOUT_SUBSCRIBER",
+    }

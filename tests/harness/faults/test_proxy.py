@@ -252,3 +252,17 @@ def test_misuse_is_reported_clearly(echo_proxy):
     assert echo_proxy.faults == ()
     with pytest.raises(ProxyError, match="not started"):
         _ = FaultProxy("idle", "127.0.0.1", 1).listen_port
+
+
+def test_close_connections_makes_clients_connect_again(echo_proxy, connect, ledger):
+    sock = connect(echo_proxy.listen_port)
+    assert round_trip(sock, b"open") == b"open"
+    echo_proxy.close_connections("client host restarted")
+    assert sock.recv(1) == b""  # closed by the proxy
+
+    def closed_with_reason() -> bool:
+        closed = [e for e in ledger.events if e.event == EventKind.CONNECTION_CLOSED]
+        return any("client host restarted" in str(e.detail) for e in closed)
+
+    assert wait_until(closed_with_reason)
+    assert round_trip(connect(echo_proxy.listen_port), b"again") == b"again"

@@ -13,9 +13,10 @@ from harness.stack import wait_until
 @pytest.fixture(scope="session")
 def scenario_harness(tmp_path_factory):
     """One proxied stack for the whole catalogue, reset between scenarios."""
+    others = descendants(os.getpid())  # servers of other fixtures in the same session
     with ScenarioHarness(tmp_path_factory.mktemp("scenarios")) as harness:
         yield harness
-        started = descendants(os.getpid())
+        started = descendants(os.getpid()) - others
     left = [pid for pid in started if pid_running(pid)]
     if not wait_until(lambda: not any(pid_running(pid) for pid in left), timeout=10):
         pytest.fail(f"processes left behind by the scenario stack: {left}")

@@ -36,13 +36,14 @@ class FaultSpec:
 class Workload:
     """What the client does.
 
-    ``artifact`` names a builder in :mod:`harness.artifacts` (``memo`` is the memo's test
-    function); ``source`` gives a function's code instead. ``via`` is ``upload`` (POST
-    /upload) or ``s3`` (the memo's way: straight into S3 plus a three-field item).
+    ``artifact`` names a builder in :mod:`harness.artifacts` (``memo_function_zip``, the
+    default, is the memo's test function); ``source`` gives a function's code instead.
+    ``via`` is ``upload`` (POST /upload) or ``s3`` (the memo's way: straight into S3 plus a
+    three-field item).
     ``restart_redis_after`` restarts Redis that many seconds into the run.
     """
 
-    artifact: str = "memo"
+    artifact: str = "memo_function_zip"
     source: str | None = None
     via: str = "upload"
     run: bool = True

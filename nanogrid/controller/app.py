@@ -29,7 +29,7 @@ from opentelemetry import trace
 from pydantic import BaseModel, Field
 
 from nanogrid import archive
-from nanogrid.controller import health
+from nanogrid.controller import health, schemas
 from nanogrid.controller.behaviour import ControllerBehaviour
 from nanogrid.controller.services import Services
 from nanogrid.errors import DependencyError, FunctionNotFound, InvalidPackage, PackageTooLarge
@@ -104,7 +104,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 def _install_routes(
     app: FastAPI, settings: Settings, behaviour: ControllerBehaviour, min_workers: int
 ) -> None:
-    @app.post("/upload", status_code=201)
+    @app.post("/upload", status_code=201, responses=schemas.RESPONSES_UPLOAD)
     async def upload(
         request: Request,
         file: Annotated[UploadFile, File(description="the function's zip, main.py at its root")],
@@ -136,7 +136,7 @@ def _install_routes(
         )
         return meta.to_dict()
 
-    @app.post("/run")
+    @app.post("/run", responses=schemas.RESPONSES_RUN)
     def run(body: RunRequest) -> JSONResponse:
         services: Services = app.state.services
         request_id = current_request_id() or str(uuid.uuid4())
@@ -144,7 +144,7 @@ def _install_routes(
         headers = {"Location": answer.body["resultUrl"]} if answer.status_code == 202 else {}
         return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
 
-    @app.get("/runs/{request_id}")
+    @app.get("/runs/{request_id}", responses=schemas.RESPONSES_GET_RUN)
     def get_run(request_id: str) -> JSONResponse:
         store = app.state.services.store
         try:
@@ -160,7 +160,7 @@ def _install_routes(
             404, "RUN_NOT_FOUND", f"no run {request_id!r}: results are kept {settings.result_ttl}s"
         )
 
-    @app.get("/health")
+    @app.get("/health", responses=schemas.RESPONSES_HEALTH)
     def get_health() -> JSONResponse:
         s: Services = app.state.services
         with untraced():  # health probes are polled: they make no traces

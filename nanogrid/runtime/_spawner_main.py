@@ -10,7 +10,9 @@ Protocol (``SOCK_SEQPACKET``, one JSON object per message):
 - On the run socket the spawner answers ``{"pid"}`` once the child has exec'd (or
   ``{"error"}``), then ``{"pid", "status", "ru_maxrss"}`` once it has reaped it.
 - Anything the worker sends on the run socket, or closing it, SIGKILLs the child's
-  process group. The group is also killed when its leader exits, before the reap.
+  process group. The group is also killed when its leader exits, before the reap. When the
+  child is ``unshare --pid --fork`` its namespace's PID 1 is killed first: unshare then
+  reaps it (so ``ru_maxrss`` keeps the function's peak) and dies of the same signal.
 - When the control socket closes, every child's group is killed and the spawner exits
   without reporting them: their run sockets just close.
 """
@@ -48,6 +50,35 @@ def kill_group(pid: int) -> None:
         pass
 
 
+def namespace_init(pid: int) -> int | None:
+    """The child of ``pid`` that is PID 1 of a nested PID namespace (``unshare --fork``)."""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status") as f:
+                status = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue  # exited meanwhile
+        nspids = status.get("NSpid", "").split()
+        if status.get("PPid", "").strip() == str(pid) and len(nspids) > 1 and nspids[-1] == "1":
+            return int(entry.name)
+    return None
+
+
+def kill_run(pid: int) -> bool:
+    """SIGKILL a child: its namespace's PID 1 if it has one (then ``True``), else its group."""
+    init = namespace_init(pid)
+    if init is not None:
+        try:
+            os.kill(init, signal.SIGKILL)  # the namespace dies with it; the reap kills the group
+            return True
+        except ProcessLookupError:
+            pass
+    kill_group(pid)
+    return False
+
+
 def send(sock: socket.socket, message: dict[str, Any]) -> None:
     try:
         sock.send(json.dumps(message).encode())
@@ -62,6 +93,7 @@ class Child:
         self.pid = pid
         self.pidfd = os.pidfd_open(pid)
         self.run = run
+        self.killed_init = False
 
 
 class Spawner:
@@ -123,7 +155,7 @@ class Spawner:
             closed = True
         if closed:  # the worker gave up on the run: stop listening
             self.selector.unregister(child.run)
-        kill_group(child.pid)
+        child.killed_init = kill_run(child.pid) or child.killed_init
 
     def reap(self, child: Child, report: bool = True) -> None:
         kill_group(child.pid)  # stragglers; before the reap, so the group id is not reused
@@ -131,6 +163,9 @@ class Spawner:
         self.selector.unregister(child.pidfd)
         if child.run.fileno() in self.selector.get_map():
             self.selector.unregister(child.run)
+        if child.killed_init and os.WIFEXITED(status):
+            # unshare (util-linux 2.38) cannot re-raise SIGKILL on itself and exits 1 instead.
+            status = signal.SIGKILL
         if report:
             send(child.run, {"pid": child.pid, "status": status, "ru_maxrss": usage.ru_maxrss})
         os.close(child.pidfd)

@@ -9,18 +9,25 @@ passes them in ``env``. Isolation, as far as an unprivileged Linux process gets:
   own (no ``AWS_*``, ``REDIS_*``, ``NANOGRID_*``).
 - network: ``unshare --user --net --map-root-user`` gives the function an empty network
   namespace (not even loopback up), probed once; :attr:`ProcessRuntime.network_isolated`
-  is ``False`` where the OS refuses it. unshare execs in place, so the pid the spawner reaps
-  *is* the function and ``wait4``'s ``ru_maxrss`` is its peak.
+  is ``False`` where the OS refuses it. The user namespace also keeps the function out of
+  the worker's ``/proc/<pid>/environ`` even when both run as the same user.
+- processes: with ``--pid --fork --kill-child --mount-proc`` as well (where the OS allows,
+  :attr:`ProcessRuntime.processes_isolated`), the function is PID 1 of its own PID
+  namespace and sees only its own processes in ``/proc``. unshare waits for it, so the
+  spawner reaps unshare and ``wait4``'s ``ru_maxrss`` (which counts reaped children) is the
+  function's peak; unshare re-raises the signal the function died of. When PID 1 exits, the
+  kernel kills every process left in the namespace, daemons that called ``setsid()``
+  included. As PID 1, the function ignores signals it sends *itself* without a handler.
 - processes: functions are forked by a small fork server (:mod:`nanogrid.runtime.spawner`),
   not by the worker, because the kernel counts the forked copy before exec in the peak: a
   function forked from a 200 MiB worker would report at least 200 MiB. From the spawner the
   floor is its ~11 MiB. Functions die with the spawner, and it dies with the worker.
 - memory: ``RLIMIT_AS`` = ``memory_mb``. It limits address space, not RSS, so a function
   with many threads (each reserves stack and a malloc arena) hits it before its RSS does.
-- time: after ``timeout_seconds`` the whole process group gets SIGKILL; the group is also
-  killed when the main process exits, or when the run is abandoned, so no child outlives
-  the run. A grandchild that
-  calls ``setsid()`` leaves the group and escapes this (a PID namespace would catch it).
+- time: after ``timeout_seconds`` the function gets SIGKILL, then its whole process group;
+  the group is also killed when the main process exits, or when the run is abandoned, so no
+  child outlives the run. Without a PID namespace a grandchild that calls ``setsid()``
+  leaves the group and escapes this.
 
 Out of memory is reported when the function exits non-zero with ``MemoryError`` at the end
 of its stderr (what Python does when ``RLIMIT_AS`` refuses an allocation), or dies of
@@ -51,7 +58,8 @@ from nanogrid.runtime.spawner import Child, ExitReport, Spawner
 
 _MIB = 1024 * 1024
 _SYSTEM_PATH = "/usr/bin:/bin"
-_UNSHARE_ARGS = ("--user", "--net", "--map-root-user")
+_NETWORK_ARGS = ("--user", "--net", "--map-root-user")
+_PROCESS_ARGS = ("--pid", "--fork", "--kill-child", "--mount-proc")
 _READ_BYTES = 64 * 1024
 #: Bytes of stderr's end kept apart from the capped head, to find a final ``MemoryError``.
 _TAIL_BYTES = 512
@@ -59,20 +67,28 @@ _TAIL_BYTES = 512
 _DRAIN_SECONDS = 2.0
 _OOM_SIGNALS = frozenset({signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT})
 _OOM_PEAK_FRACTION = 0.8
+#: What unshare (util-linux 2.38) writes when it cannot re-raise the SIGKILL of a timeout.
+_UNSHARE_KILL_NOISE = "unshare: sigprocmask unblock failed: Invalid argument\n"
 
 
 @functools.cache
 def unshare_prefix() -> tuple[str, ...] | None:
-    """The command prefix that cuts a process off the network here, or ``None``."""
+    """The command prefix that isolates a process best here, or ``None``.
+
+    Network, user and PID namespaces where the OS allows them all, else network and user
+    namespaces only, else ``None``.
+    """
     path = shutil.which("unshare", path=_SYSTEM_PATH)
     if path is None:
         return None
-    prefix = (path, *_UNSHARE_ARGS)
-    try:
-        probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=5, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return prefix if probe.returncode == 0 else None
+    for prefix in ((path, *_NETWORK_ARGS, *_PROCESS_ARGS), (path, *_NETWORK_ARGS)):
+        try:
+            probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=5, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if probe.returncode == 0:
+            return prefix
+    return None
 
 
 class ProcessRuntime:
@@ -98,6 +114,7 @@ class ProcessRuntime:
             raise RuntimeUnavailable(f"interpreter is not executable: {self.interpreter}")
         self._prefix = unshare_prefix() if isolate_network else None
         self.network_isolated = self._prefix is not None
+        self.processes_isolated = self._prefix is not None and "--pid" in self._prefix
         self.spawner = Spawner()
 
     def command(self) -> list[str]:
@@ -267,12 +284,15 @@ class _Supervisor:
             exit_code: int | None = os.WEXITSTATUS(status)
         else:
             exit_code = None if timed_out else 128 + sig
+        stderr = self.stderr.text()
+        if timed_out:
+            stderr = stderr.removesuffix(_UNSHARE_KILL_NOISE)
         return Execution(
             command=command,
             exit_code=exit_code,
             signal=sig,
             stdout=self.stdout.text(),
-            stderr=self.stderr.text(),
+            stderr=stderr,
             stdout_truncated=self.stdout.truncated,
             stderr_truncated=self.stderr.truncated,
             duration_ms=duration_ms,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import textwrap
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -154,17 +156,36 @@ def test_out_of_memory(client):
     assert "256" in body["optimizationTip"] or "more" in body["optimizationTip"]
 
 
-def test_function_timeout_kills_its_children(client, tmp_path):
-    pid_file = tmp_path / "child.pid"
-    source = artifacts.spawn_children_source(
-        child_seconds=120, parent_seconds=120, pid_file=str(pid_file)
-    )
+def running_with(token: str) -> list[int]:
+    """Host pids of live processes with ``token`` in their command line.
+
+    A function's own pids belong to its PID namespace, meaningless out here.
+    """
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            found = token.encode() in cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if found and pid_running(int(cmdline.parent.name)):
+            pids.append(int(cmdline.parent.name))
+    return pids
+
+
+def test_function_timeout_kills_its_children(client):
+    token = f"sleeper-{uuid.uuid4().hex}"
+    source = textwrap.dedent(f"""\
+        import subprocess, sys, time
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", {token!r}])
+        print("child started", flush=True)
+        time.sleep(120)
+        """)
     function_id = uploaded(client, source, timeoutSeconds=1)
     body = run(client, function_id).json()
     assert body["status"] == "FAILED"
     assert body["errorType"] == "FUNCTION_TIMEOUT"
-    child = int(pid_file.read_text())
-    assert wait_until(lambda: not pid_running(child), timeout=10)
+    assert body["stdout"] == "child started\n"
+    assert wait_until(lambda: not running_with(token), timeout=10)
 
 
 def test_unknown_function_is_404_with_a_fix(client):

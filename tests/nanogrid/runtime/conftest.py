@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,33 @@ def wait_until_dead(pid: int, timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.02)
     return not is_alive(pid)
+
+
+def processes_in(directory: Path) -> list[int]:
+    """Host pids of live processes whose working directory is ``directory``.
+
+    A function's pids are its PID namespace's, meaningless here: its processes (and the
+    unshare that started it) are found by the code directory they run in instead.
+    """
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if cwd == str(directory) and is_alive(int(entry.name)):
+            pids.append(int(entry.name))
+    return pids
+
+
+def wait_until_none_in(directory: Path, timeout: float = 5.0) -> list[int]:
+    """Poll until no process runs in ``directory``; return those still there at the end."""
+    deadline = time.monotonic() + timeout
+    while (left := processes_in(directory)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return left
 
 
 def read_when_written(path: Path, timeout: float = 10.0) -> str:

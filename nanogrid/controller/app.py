@@ -27,6 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nanogrid import archive
 from nanogrid.controller import health, schemas
@@ -99,6 +100,27 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error(
             503, exc.code, f"{exc}; nothing was enqueued, retry later", dependency=exc.dependency
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
+        routes = "POST /upload, POST /run, GET /runs/{requestId}, GET /health"
+        return error(
+            exc.status_code,
+            code,
+            f"{request.method} {request.url.path}: {exc.detail}; the API is {routes}",
+        )
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        # The deliberate boundary: a bug answers in the one error shape, and is logged.
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return error(
+            500, "INTERNAL_ERROR", f"internal error ({type(exc).__name__}); see the controller log"
+        )
+
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
 
 
 def _install_routes(

@@ -151,3 +151,14 @@ def test_upload_form_fields_are_checked(make_client):
     assert resp.status_code == 422
     assert "memoryMB" in resp.json()["error"]["message"]
     assert client.post("/upload", data={"functionId": "x"}).status_code == 422
+
+
+def test_unknown_routes_and_methods_answer_in_the_error_shape(make_client):
+    client = make_client()
+    missing = client.get("/functions")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "NOT_FOUND"
+    assert "POST /run" in missing.json()["error"]["message"]
+    wrong = client.get("/run")
+    assert wrong.status_code == 405
+    assert wrong.json()["error"]["code"] == "METHOD_NOT_ALLOWED"

@@ -1,6 +1,9 @@
 """``/run`` latency of a hello function, warm and cold code cache, next to the spawn floor.
 
-    .venv/bin/python -m bench.latency [--runs 40]
+    .venv/bin/python -m bench.latency [--runs 40] [--runtime docker]
+
+``--runtime docker`` runs the functions in containers of ``$NANOGRID_DOCKER_IMAGE``
+(default ``nanogrid/python:local``, built by scripts/build-images.sh).
 
 The floor is spawning the same interpreter on the same ``main.py``, measured in the same
 run: what no platform can go below on this machine.
@@ -9,6 +12,7 @@ run: what no platform can go below on this machine.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -25,6 +29,7 @@ from harness import artifacts
 from harness.stack import Stack, StackConfig
 
 HELLO = 'print("hello")\n'
+LOCAL_IMAGE = "nanogrid/python:local"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -109,12 +114,18 @@ def bench_stack(config: StackConfig, runs: int, warm_only: bool = False) -> dict
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--runtime", choices=["process", "docker"], default="process")
     args = parser.parse_args()
     console = Console()
-    results = bench_stack(StackConfig(workers=1), args.runs)
+    image = {"NANOGRID_DOCKER_IMAGE": os.environ.get("NANOGRID_DOCKER_IMAGE", LOCAL_IMAGE)}
+    results = bench_stack(StackConfig(workers=1, runtime=args.runtime, worker_env=image), args.runs)
     off = {"OTEL_SDK_DISABLED": "true"}
     untraced = bench_stack(
-        StackConfig(workers=1, controller_env=off, worker_env=off), args.runs, True
+        StackConfig(
+            workers=1, runtime=args.runtime, controller_env=off, worker_env={**off, **image}
+        ),
+        args.runs,
+        True,
     )
     results["warm, tracing off"] = untraced["warm"]
     report(results, floor(args.runs), console)

@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +28,8 @@ from rich.progress import (
 from rich.table import Table
 
 from harness import artifacts, traces
+from harness.env.base import Backend
+from harness.env.embedded import EmbeddedBackend
 from harness.procs import Terminated, install_signal_handlers
 from harness.replay import render_bundle, replay
 from harness.scenario.catalogue import find, load_catalogue
@@ -53,16 +56,43 @@ def _run_dir(run_dir: Path | None, label: str) -> Path:
     return Path("runs") / f"{label}-{stamp}"
 
 
+class BackendName(StrEnum):
+    embedded = "embedded"  # child processes: Redis (or valkey) and moto's server
+    containers = "containers"  # Docker containers through testcontainers
+
+
+class RuntimeName(StrEnum):
+    process = "process"  # a local process per function
+    docker = "docker"  # a container per function
+
+
+def _backend(name: BackendName, directory: Path) -> Backend:
+    directory.mkdir(parents=True, exist_ok=True)
+    if name is BackendName.containers:
+        from harness.env.containers import ContainersBackend  # needs nanogrid[containers]
+
+        return ContainersBackend.from_env(os.environ, directory)
+    return EmbeddedBackend(directory)
+
+
 @app.command()
 def up(
     workers: Annotated[int, typer.Option(min=0, help="number of worker processes")] = 1,
     port: Annotated[int | None, typer.Option(help="controller port (default: a free one)")] = None,
     run_dir: RunDirOption = None,
     deadline: Annotated[float, typer.Option(help="seconds /run waits for a result")] = 25.0,
+    backend: Annotated[BackendName, typer.Option(help="where Redis and AWS run")] = (
+        BackendName.embedded
+    ),
+    runtime: Annotated[RuntimeName, typer.Option(help="how workers run functions")] = (
+        RuntimeName.process
+    ),
 ) -> None:
     """Start Redis, the AWS emulator, the controller and WORKERS workers; print KEY=value lines.
 
-    Stays in the foreground; SIGINT / SIGTERM stop everything.
+    Stays in the foreground; SIGINT / SIGTERM stop everything. ``--backend containers`` takes
+    its images from NANOGRID_REDIS_IMAGE / NANOGRID_AWS_IMAGE, ``--runtime docker`` from
+    NANOGRID_DOCKER_IMAGE.
     """
     logging.basicConfig(level=logging.WARNING)
     install_signal_handlers(_STOP_SIGNALS)
@@ -70,8 +100,11 @@ def up(
     config = StackConfig(
         workers=workers, port=port, run_deadline=deadline, min_workers=min(workers, 1)
     )
+    config.runtime = runtime.value
+    if image := os.environ.get("NANOGRID_DOCKER_IMAGE"):
+        config.worker_env["NANOGRID_DOCKER_IMAGE"] = image
     try:
-        with Stack.embedded(directory, config) as stack:
+        with _backend(backend, directory) as started, Stack(started, directory, config) as stack:
             for key, value in stack.exports().items():
                 print(f"{key}={value}")
             sys.stdout.flush()

@@ -46,6 +46,7 @@ class StackConfig:
     worker_env: dict[str, str] = field(default_factory=dict)
     min_workers: int | None = None  # workers /health requires; default: min(workers, 1)
     ready_timeout: float = 30.0
+    runtime: str = "process"  # the workers' NANOGRID_RUNTIME: process | docker
 
 
 class Stack:
@@ -161,6 +162,7 @@ class Stack:
             **self.base_env(),
             **self.config.worker_env,
             **(extra_env or {}),
+            "NANOGRID_RUNTIME": self.config.runtime,
             "NANOGRID_WORKER_ID": name,
             "NANOGRID_WORK_DIR": str(self.run_dir / "work" / name),
         }

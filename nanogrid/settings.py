@@ -21,7 +21,8 @@ environment variable           default                     meaning
 ``NANOGRID_MAX_ENTRIES``       10000                       most entries in a zip
 ``NANOGRID_MAX_RATIO``         200                         highest compression ratio
 ``NANOGRID_WORK_DIR``          ``$TMPDIR/nanogrid-worker`` worker's code cache
-``NANOGRID_RUNTIME``           ``process``                 worker runtime
+``NANOGRID_RUNTIME``           ``process``                 worker runtime (``process``, ``docker``)
+``NANOGRID_DOCKER_IMAGE``      ``python:3.11-slim``        the docker runtime's image
 ``NANOGRID_WORKER_ID``         ``{hostname}-{pid}``        worker name in heartbeats
 ``NANOGRID_VISIBILITY_TIMEOUT``  ``30``                    SQS visibility, extended while running
 ``NANOGRID_RESULT_TTL``        86400                       seconds a stored result is kept
@@ -68,6 +69,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "nanogrid-worker")
     runtime: str = "process"
+    docker_image: str | None = None  # the docker runtime's image (None: its default)
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     visibility_timeout: int = defaults.VISIBILITY_TIMEOUT_SECONDS
     result_ttl: int = defaults.RESULT_TTL_SECONDS
@@ -106,6 +108,7 @@ _ENV: list[tuple[str, str, Any]] = [
     ("redis_socket_timeout", "NANOGRID_REDIS_SOCKET_TIMEOUT", float),
     ("work_dir", "NANOGRID_WORK_DIR", Path),
     ("runtime", "NANOGRID_RUNTIME", str),
+    ("docker_image", "NANOGRID_DOCKER_IMAGE", str),
     ("worker_id", "NANOGRID_WORKER_ID", str),
     ("visibility_timeout", "NANOGRID_VISIBILITY_TIMEOUT", int),
     ("result_ttl", "NANOGRID_RESULT_TTL", int),

@@ -47,3 +47,13 @@ def aws(backend):
         )
 
     return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_docker_leftovers():
+    """After the whole suite: no container, network or volume of the project remains."""
+    yield
+    from tests.docker_support import docker_problem, project_leftovers
+
+    if docker_problem() is None and (left := project_leftovers()):
+        pytest.fail(f"Docker objects left behind by the suite: {left}")

@@ -16,6 +16,7 @@ import contextlib
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -23,6 +24,7 @@ import boto3
 import redis
 
 from harness import traces
+from harness.env.base import Backend
 from harness.env.embedded import EmbeddedBackend
 from harness.evidence import (
     FAULTS_FILE,
@@ -51,10 +53,11 @@ SPAN_FLUSH_TIMEOUT = 10.0
 
 
 def scenario_config(
-    network: ProxiedNetwork, workers: int = 2, deadline: float = 2.0
+    network: ProxiedNetwork, workers: int = 2, deadline: float = 2.0, runtime: str = "process"
 ) -> StackConfig:
     return StackConfig(
         workers=workers,
+        runtime=runtime,
         run_deadline=deadline,
         visibility_timeout=2,
         poll_wait=1,
@@ -83,11 +86,23 @@ def drain(stack: Stack, queue_url: str) -> int:
 class ScenarioHarness:
     """The embedded backend, the fault proxies and the platform, for a series of runs."""
 
-    def __init__(self, root: Path, deadline: float = 2.0) -> None:
+    def __init__(
+        self,
+        root: Path,
+        deadline: float = 2.0,
+        backend: Callable[[Path], Backend] = EmbeddedBackend,
+        runtime: str = "process",
+        worker_env: dict[str, str] | None = None,
+    ) -> None:
+        """``backend`` builds the environment from its run directory (embedded by default);
+        ``runtime`` and ``worker_env`` (e.g. ``NANOGRID_DOCKER_IMAGE``) configure the workers."""
         self.root = root
         self.deadline = deadline
+        self.make_backend = backend
+        self.runtime = runtime
+        self.worker_env = dict(worker_env or {})
         self._stack_ctx = contextlib.ExitStack()
-        self.backend: EmbeddedBackend | None = None
+        self.backend: Backend | None = None
         self.network: ProxiedNetwork | None = None
         self.stack: Stack | None = None
         self._previous: Variant | None = None
@@ -95,9 +110,10 @@ class ScenarioHarness:
     def __enter__(self) -> ScenarioHarness:
         try:
             stack_dir = self.root / "stack"
-            self.backend = self._stack_ctx.enter_context(EmbeddedBackend(stack_dir))
+            self.backend = self._stack_ctx.enter_context(self.make_backend(stack_dir))
             self.network = self._stack_ctx.enter_context(ProxiedNetwork(self.backend.endpoints))
-            config = scenario_config(self.network, deadline=self.deadline)
+            config = scenario_config(self.network, deadline=self.deadline, runtime=self.runtime)
+            config.worker_env.update(self.worker_env)
             self.stack = self._stack_ctx.enter_context(Stack(self.backend, stack_dir, config))
         except BaseException:
             self._stack_ctx.close()

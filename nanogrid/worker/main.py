@@ -18,14 +18,19 @@ from nanogrid import defaults
 from nanogrid.aws import AwsClients, queue_url
 from nanogrid.logs import configure_logging
 from nanogrid.results import DEPENDENCY_ERRORS, ResultStore, connect
+from nanogrid.runtime.base import Runtime
 from nanogrid.runtime.process import ProcessRuntime
 from nanogrid.settings import Settings
 from nanogrid.telemetry import instrument_libraries, setup_telemetry_from_env, untraced
 from nanogrid.worker.agent import WorkerAgent
+from nanogrid.worker.background import Background
 from nanogrid.worker.keepalive import Ticker, heartbeat_action
 from nanogrid.worker.knobs import WorkerKnobs
 
 log = logging.getLogger("nanogrid.worker")
+
+#: Handled tasks whose message deletion and metrics may wait in the background.
+FINISH_QUEUE = 64
 
 
 class Shutdown(BaseException):
@@ -36,15 +41,22 @@ class Shutdown(BaseException):
 
 
 def build_agent(settings: Settings, knobs: WorkerKnobs, poll_wait_seconds: int = 20) -> WorkerAgent:
-    if settings.runtime != "process":
-        raise SystemExit(f"unknown runtime {settings.runtime!r}: this worker supports 'process'")
+    if settings.runtime not in ("process", "docker"):
+        raise SystemExit(f"unknown runtime {settings.runtime!r}: 'process' or 'docker'")
     clients = AwsClients.from_settings(settings)
     client = connect(
         settings.redis_url, settings.redis_connect_timeout, settings.redis_socket_timeout
     )
-    runtime = ProcessRuntime()
-    if not runtime.network_isolated:
-        log.warning("network isolation unavailable on this OS: functions can reach the network")
+    runtime: Runtime
+    if settings.runtime == "docker":
+        from nanogrid.runtime.docker import DEFAULT_IMAGE, DockerRuntime  # needs the docker SDK
+
+        image = settings.docker_image or DEFAULT_IMAGE
+        runtime = DockerRuntime(image, worker_id=settings.worker_id)
+    else:
+        runtime = ProcessRuntime()
+        if not runtime.network_isolated:
+            log.warning("network isolation unavailable on this OS: functions can reach the network")
     return WorkerAgent(
         settings,
         clients,
@@ -53,6 +65,7 @@ def build_agent(settings: Settings, knobs: WorkerKnobs, poll_wait_seconds: int =
         queue_url(clients, settings),
         knobs,
         poll_wait_seconds,
+        Background("finish", max_pending=FINISH_QUEUE),
     )
 
 
@@ -117,6 +130,7 @@ def main(argv: list[str] | None = None) -> None:
         log.info("worker stopping on %s", exc)
     finally:
         if agent is not None:
+            agent.close()  # the queued deletions and metrics, with their spans
             agent.runtime.close()
             _forget_heartbeat(agent)
         telemetry.shutdown()

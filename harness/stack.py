@@ -228,6 +228,7 @@ class Stack:
             "CONTROLLER_URL": self.controller_url,
             "AWS_ENDPOINT_URL": s.aws_endpoint_url or "",
             "AWS_REGION": s.region,
+            "AWS_DEFAULT_REGION": s.region,  # the AWS CLI's name for it
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test",
             "REDIS_URL": s.redis_url,

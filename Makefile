@@ -27,5 +27,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+## benchmarks: latency vs the spawn floor, throughput, start time, scenarios, reports
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

@@ -3,7 +3,9 @@
 The order is the fix for the incident's problem 2: the controller subscribes to
 ``result:{requestId}`` and waits for the server's confirmation *before* the task is sent,
 and any terminal status (SUCCESS or FAILED) ends the wait at once. When Redis cannot be
-reached, nothing is enqueued and the caller gets a 503 straight away.
+reached, nothing is enqueued and the caller gets a 503: at once when the server is silent
+(its timeouts have passed), after retrying for up to the connect timeout when it refuses
+connections (a restarting Redis is ridden over).
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("nanogrid.controller")
 tracer = trace.get_tracer("nanogrid.controller")
+
+#: Pause between two subscribe attempts while Redis refuses connections.
+SUBSCRIBE_BACKOFF_SECONDS = 0.1
 
 
 @dataclass
@@ -108,7 +113,18 @@ class RunService:
             span.set_attributes(
                 {"messaging.system": "redis", "messaging.destination.name": waiter.channel}
             )
-            waiter.subscribe()
+            # A refused connection (Redis restarting) is retried for as long as a connect may
+            # take anyway; a silent server has used that time up after its first attempt.
+            retry_until = time.monotonic() + self.settings.redis_connect_timeout
+            while True:
+                try:
+                    waiter.subscribe()
+                    return
+                except DependencyError as exc:
+                    if time.monotonic() + SUBSCRIBE_BACKOFF_SECONDS >= retry_until:
+                        raise
+                    span.add_event("subscribe retried", {"error": str(exc)})
+                    time.sleep(SUBSCRIBE_BACKOFF_SECONDS)
 
     def _send(self, task: Task) -> None:
         with tracer.start_as_current_span(

@@ -3,8 +3,10 @@
 One task at a time per agent: receive (long poll, all message attributes), skip a task
 whose result already exists (SQS delivers at least once), claim it in Redis, extend its
 visibility while the function runs, store and publish the result, and only then delete the
-message. A task that keeps failing before its result is stored reaches the dead-letter
-queue through the queue's redrive policy.
+message. The deletion and the CloudWatch metrics are done in the background (see
+:mod:`nanogrid.worker.background`), so the next receive does not wait for them. A task that
+keeps failing before its result is stored reaches the dead-letter queue through the
+queue's redrive policy.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.trace import Span, SpanKind, StatusCode
 from opentelemetry.trace import Status as SpanStatus
 
 from nanogrid import defaults
@@ -26,6 +28,7 @@ from nanogrid.protocol import ErrorType, Result, Stage, Task
 from nanogrid.results import DEPENDENCY_ERRORS, REDIS_ERRORS, ResultStore, describe_redis_error
 from nanogrid.runtime.base import Execution, ExecutionLimits, Runtime, RuntimeUnavailable
 from nanogrid.telemetry import extract_sqs, inject_dict, request_scope, set_function_id, untraced
+from nanogrid.worker.background import Background
 from nanogrid.worker.codecache import CodeCache
 from nanogrid.worker.execution import failure_result, result_from_execution
 from nanogrid.worker.keepalive import Ticker
@@ -59,6 +62,7 @@ class WorkerAgent:
         queue_url: str,
         knobs: WorkerKnobs | None = None,
         poll_wait_seconds: int = 20,
+        background: Background | None = None,
     ) -> None:
         self.settings = settings
         self.clients = clients
@@ -69,6 +73,8 @@ class WorkerAgent:
         self.poll_wait_seconds = poll_wait_seconds
         self.cache = CodeCache(settings.work_dir / "code", settings.limits)
         self.busy = False
+        # Inline unless given a thread: in-process callers see a handled task finished.
+        self.background = background or Background.inline()
 
     def poll_once(self) -> int:
         """One long poll; handles what arrives. Idle polls make no spans."""
@@ -107,36 +113,58 @@ class WorkerAgent:
                 self._release(message["ReceiptHandle"])
             return
         ctx = extract_sqs(message.get("MessageAttributes", {}))
-        with (
-            request_scope(task.requestId),
-            tracer.start_as_current_span(
+        receipt = message["ReceiptHandle"]
+        with request_scope(task.requestId):
+            span = tracer.start_span(
                 f"process {self.settings.queue}", context=ctx, kind=SpanKind.CONSUMER
-            ) as span,
-        ):
-            set_function_id(task.functionId)
-            span.set_attributes(_messaging_attributes(self.settings.queue, message))
-            if self._process(task, message["ReceiptHandle"]):
-                self._delete(message["ReceiptHandle"])
+            )
+            try:
+                with trace.use_span(span, end_on_exit=False):
+                    set_function_id(task.functionId)
+                    span.set_attributes(_messaging_attributes(self.settings.queue, message))
+                    deletable, result = self._process(task, receipt)
+            except BaseException:
+                span.end()
+                raise
+            # The caller has the result: the rest (the message's deletion, the metrics, then
+            # the end of this span) need not hold up the next receive.
+            with trace.use_span(span, end_on_exit=False):
+                self.background.submit(
+                    lambda: self._finish(span, receipt if deletable else None, result)
+                )
 
-    def _process(self, task: Task, receipt: str) -> bool:
-        """Returns True when the message may be deleted."""
+    def _process(self, task: Task, receipt: str) -> tuple[bool, Result | None]:
+        """Runs the task unless it ran already; returns (may the message be deleted, result)."""
         log.info("Received task: requestId=%s functionId=%s", task.requestId, task.functionId)
         if self.store.exists(task.requestId):
             log.info("result of %s already stored: not running it again", task.requestId)
-            return True
+            return True, None
         if not self._claim(task.requestId):
             log.info("task %s is running on another worker", task.requestId)
-            return False
+            return False, None
         self.store.set_stage(task.requestId, Stage.RUNNING)
         with Ticker(
             "visibility", self.settings.visibility_timeout / 3, lambda: self._extend(task, receipt)
         ):
             result = self._execute(task)
             self._store(result)
-        put_run_metrics_traced(self.clients, result)
         ok = "OK" if result.status == "SUCCESS" else "FAIL"
         log.info("[DONE][%s] requestId=%s", ok, task.requestId)
-        return True
+        return True, result
+
+    def _finish(self, span: Span, receipt: str | None, result: Result | None) -> None:
+        """Delete the message and send the metrics of a handled task, then end its span."""
+        try:
+            if receipt is not None:
+                self._delete(receipt)
+            if result is not None:
+                put_run_metrics_traced(self.clients, result)
+        finally:
+            span.end()
+
+    def close(self) -> None:
+        """Finish the work still queued in the background (at shutdown)."""
+        self.background.close()
 
     def _claim(self, request_id: str) -> bool:
         ttl_ms = int(self.settings.visibility_timeout * 1000)
@@ -208,7 +236,8 @@ class WorkerAgent:
             )
             if execution.exit_code != 0:
                 span.set_status(SpanStatus(StatusCode.ERROR, f"exit code {execution.exit_code}"))
-        log.info("Process exec finished with exitCode: %s", execution.exit_code)
+        kind = "Container" if self.runtime.name == "docker" else "Process"
+        log.info("%s exec finished with exitCode: %s", kind, execution.exit_code)
         return execution
 
     def _code(self, task: Task) -> Path:

@@ -63,8 +63,19 @@ def find_cgroups(root: Path, pattern: str) -> list[Path]:
     """
     found: list[Path] = []
     for depth in range(_MAX_DEPTH + 1):
-        found += root.glob("/".join(["*"] * depth + [pattern]))
+        found += _glob(root, "/".join(["*"] * depth + [pattern]))
     return sorted(found, key=lambda path: "memory" not in path.relative_to(root).parts[:1])
+
+
+def _glob(root: Path, pattern: str, attempts: int = 5) -> list[Path]:
+    """``root.glob(pattern)``, again when a directory vanished mid-walk (a concurrent run's
+    cgroup being removed makes pathlib's walk raise FileNotFoundError)."""
+    for _ in range(attempts - 1):
+        try:
+            return list(root.glob(pattern))
+        except FileNotFoundError:
+            continue
+    return list(root.glob(pattern))
 
 
 def remove_cgroups(root: Path, pattern: str) -> None:

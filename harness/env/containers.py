@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Any, TypeVar, cast
 
 import boto3
+import docker
 from docker.errors import DockerException
 from testcontainers.community.redis import RedisContainer
 from testcontainers.core.config import ConnectionMode, testcontainers_config
@@ -38,6 +39,7 @@ from harness.env.base import Endpoints
 from harness.procs import StartupError, free_port
 from harness.provision import client_kwargs
 from nanogrid import defaults
+from nanogrid.runtime.images import available_image
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +114,7 @@ class ContainersBackend:
         self.run_dir = run_dir
         _configure_testcontainers()
         try:
+            self._resolve_images()
             self._aws = self._aws_container(free_port()).start()
             self._redis = self._redis_container(free_port()).start()
             aws_url = f"http://{HOST}:{_host_port(self._aws, _AWS_PORT)}"
@@ -173,6 +176,15 @@ class ContainersBackend:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    def _resolve_images(self) -> None:
+        """The images asked for, or their local stand-ins where no registry is reachable."""
+        client = docker.from_env()
+        try:
+            self.redis_image = available_image(client, self.redis_image)
+            self.aws_image = available_image(client, self.aws_image)
+        finally:
+            client.close()
 
     def _redis_container(self, host_port: int) -> RedisContainer:
         container = RedisContainer(self.redis_image, labels=self.labels)

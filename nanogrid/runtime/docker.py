@@ -45,12 +45,13 @@ from types import TracebackType
 from typing import Any
 
 import docker
-from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from docker.errors import APIError, DockerException, NotFound
 from docker.models.containers import Container
 from docker.utils.socket import STDERR, STDOUT, frames_iter
 
 from nanogrid.runtime.base import Execution, ExecutionLimits, RuntimeUnavailable
 from nanogrid.runtime.cgroup import CGROUP_ROOT, RunCgroup, parent_prefix, remove_cgroups
+from nanogrid.runtime.images import available_image
 
 logger = logging.getLogger(__name__)
 
@@ -170,13 +171,9 @@ class DockerRuntime:
 
     def _ensure_image(self) -> None:
         try:
-            self.client.images.get(self.image)
-        except ImageNotFound:
-            logger.info("pulling function image %s", self.image)
-            try:
-                self.client.images.pull(self.image)
-            except DockerException as exc:
-                raise RuntimeUnavailable(f"image {self.image} absent, pull failed: {exc}") from exc
+            self.image = available_image(self.client, self.image)
+        except DockerException as exc:
+            raise RuntimeUnavailable(str(exc)) from exc
 
     def _create(
         self,

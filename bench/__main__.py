@@ -164,7 +164,7 @@ def run(args: argparse.Namespace) -> Table:
     bench.rows.append(Row("tracing on / off (warm p50)", f"{on / untraced:.2f}x", ""))
     problem = docker_problem()
     if problem is None:
-        docker = StackConfig(workers=1, worker_env={"NANOGRID_RUNTIME": "docker"}, ready_timeout=20)
+        docker = StackConfig(workers=1, runtime="docker", ready_timeout=20)
         try:
             bench.latency_rows(spawn, ", docker runtime", docker)
         except (StartupError, RuntimeError, httpx.HTTPError) as exc:

@@ -146,9 +146,8 @@ def _telemetry_dirs(telemetry_dir: Path | None) -> list[Path]:
         return [telemetry_dir]
     if env_dir := os.environ.get("NANOGRID_TELEMETRY_DIR"):
         return [Path(env_dir)]
-    return sorted(Path(".").glob("runs/*/telemetry")) + sorted(
-        Path(".").glob("reports/**/telemetry")
-    )
+    bundles = sorted(p.parent for p in Path("reports").glob("*/trace.jsonl"))
+    return sorted(Path("runs").glob("*/telemetry")) + bundles
 
 
 @app.command("trace")
@@ -156,7 +155,10 @@ def trace_command(
     request_id: Annotated[str, typer.Argument(help="the requestId (a UUID) of a /run")],
     telemetry_dir: Annotated[
         Path | None,
-        typer.Option(help="span files (default: $NANOGRID_TELEMETRY_DIR, else runs/*/telemetry)"),
+        typer.Option(
+            help="span files (default: $NANOGRID_TELEMETRY_DIR, else runs/*/telemetry and "
+            "the report bundles under reports/)"
+        ),
     ] = None,
     jaeger: Annotated[
         Path | None, typer.Option(help="also write native Jaeger JSON (UI: 'upload JSON') here")

@@ -217,3 +217,27 @@ def test_load_spans_skips_broken_lines_and_converts_base64_ids(tmp_path):
     assert span.attributes == {"big": 9007199254740993}
     assert span.service == "other"
     assert parse_otlp_json({}) == []
+
+
+def test_trace_command_prints_the_tree_and_writes_jaeger_json(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    rid = str(uuid.uuid4())
+    _run_request(tmp_path / "telemetry", rid)
+    _run_request(tmp_path / "telemetry", str(uuid.uuid4()))
+    monkeypatch.delenv("NANOGRID_TELEMETRY_DIR", raising=False)
+    jaeger = tmp_path / "trace.jaeger.json"
+    args = ["trace", rid, "--telemetry-dir", str(tmp_path / "telemetry"), "--jaeger", str(jaeger)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "process nanogrid-tasks" in result.output
+    assert uuid.UUID(rid).hex in result.output
+    traces_in_file = json.loads(jaeger.read_text())["data"]
+    assert [t["traceID"] for t in traces_in_file] == [uuid.UUID(rid).hex]
+    missing = CliRunner().invoke(
+        app, ["trace", str(uuid.uuid4()), "--telemetry-dir", str(tmp_path / "telemetry")]
+    )
+    assert missing.exit_code == 1
+    assert "no spans" in missing.output

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -28,14 +29,16 @@ from rich.progress import (
 from rich.table import Table
 
 from harness import artifacts, traces
-from harness.env.base import Backend
+from harness.env.base import Backend, Endpoints
 from harness.env.embedded import EmbeddedBackend
+from harness.env.external import ExternalBackend
 from harness.procs import Terminated, install_signal_handlers
 from harness.replay import render_bundle, replay
 from harness.scenario.catalogue import find, load_catalogue
 from harness.scenario.model import Scenario, Variant
 from harness.scenario.play import Outcome
 from harness.stack import Stack, StackConfig
+from nanogrid import defaults
 
 #: SIGINT too: a shell's background job starts with SIGINT ignored, and `kill -INT` must stop it.
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -59,6 +62,7 @@ def _run_dir(run_dir: Path | None, label: str) -> Path:
 class BackendName(StrEnum):
     embedded = "embedded"  # child processes: Redis (or valkey) and moto's server
     containers = "containers"  # Docker containers through testcontainers
+    external = "external"  # your own Redis and AWS endpoints (--redis-url, --aws-endpoint-url)
 
 
 class RuntimeName(StrEnum):
@@ -66,13 +70,42 @@ class RuntimeName(StrEnum):
     docker = "docker"  # a container per function
 
 
-def _backend(name: BackendName, directory: Path) -> Backend:
+@dataclass(frozen=True)
+class ExternalOptions:
+    redis_url: str | None
+    aws_endpoint_url: str | None
+    region: str
+
+
+def _backend(
+    name: BackendName, directory: Path, external: ExternalOptions | None = None
+) -> Backend:
     directory.mkdir(parents=True, exist_ok=True)
+    if name is BackendName.external:
+        if external is None or not external.redis_url:
+            err.print(
+                "[red]--backend external needs --redis-url[/] (--aws-endpoint-url: an emulator)"
+            )
+            raise typer.Exit(2)
+        endpoints = Endpoints(external.redis_url, external.aws_endpoint_url, external.region)
+        return ExternalBackend(endpoints)
     if name is BackendName.containers:
         from harness.env.containers import ContainersBackend  # needs nanogrid[containers]
 
         return ContainersBackend.from_env(os.environ, directory)
     return EmbeddedBackend(directory)
+
+
+RedisUrlOption = Annotated[
+    str | None, typer.Option(envvar="REDIS_URL", help="--backend external: your Redis")
+]
+AwsUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="AWS_ENDPOINT_URL", help="--backend external: your AWS endpoint (unset: real AWS)"
+    ),
+]
+RegionOption = Annotated[str, typer.Option(envvar="AWS_REGION", help="--backend external: region")]
 
 
 @app.command()
@@ -87,6 +120,9 @@ def up(
     runtime: Annotated[RuntimeName, typer.Option(help="how workers run functions")] = (
         RuntimeName.process
     ),
+    redis_url: RedisUrlOption = None,
+    aws_endpoint_url: AwsUrlOption = None,
+    region: RegionOption = defaults.REGION,
 ) -> None:
     """Start Redis, the AWS emulator, the controller and WORKERS workers; print KEY=value lines.
 
@@ -104,7 +140,11 @@ def up(
     if image := os.environ.get("NANOGRID_DOCKER_IMAGE"):
         config.worker_env["NANOGRID_DOCKER_IMAGE"] = image
     try:
-        with _backend(backend, directory) as started, Stack(started, directory, config) as stack:
+        external = ExternalOptions(redis_url, aws_endpoint_url, region)
+        with (
+            _backend(backend, directory, external) as started,
+            Stack(started, directory, config) as stack,
+        ):
             for key, value in stack.exports().items():
                 print(f"{key}={value}")
             sys.stdout.flush()
@@ -214,8 +254,14 @@ def replay_command(
         Path | None, typer.Option(help="bundle directory (default reports/NAME)")
     ] = None,
     lang: LangOption = "en",
+    backend: Annotated[BackendName, typer.Option(help="where Redis and AWS run")] = (
+        BackendName.embedded
+    ),
+    redis_url: RedisUrlOption = None,
+    aws_endpoint_url: AwsUrlOption = None,
+    region: RegionOption = defaults.REGION,
 ) -> None:
-    """Replay scenarios on the embedded stack; write reports and print each verdict."""
+    """Replay scenarios (embedded stack by default); write reports and print each verdict."""
     logging.basicConfig(level=logging.WARNING)
     install_signal_handlers(_STOP_SIGNALS)
     if all_ == (name is not None):
@@ -227,7 +273,8 @@ def replay_command(
     def bundle(scenario: Scenario) -> Path:
         return out if out is not None and not all_ else root / scenario.name
 
-    outcomes = _replay_with_progress(chosen, bundle, lang)
+    external = ExternalOptions(redis_url, aws_endpoint_url, region)
+    outcomes = _replay_with_progress(chosen, bundle, lang, lambda d: _backend(backend, d, external))
     _print_outcomes(outcomes, bundle)
     if any(o.problems for o in outcomes):
         raise typer.Exit(1)
@@ -257,7 +304,10 @@ def _find(name: str) -> Scenario:
 
 
 def _replay_with_progress(
-    chosen: list[Scenario], bundle: Callable[[Scenario], Path], lang: str
+    chosen: list[Scenario],
+    bundle: Callable[[Scenario], Path],
+    lang: str,
+    backend: Callable[[Path], Backend],
 ) -> list[Outcome]:
     total = sum(len(s.variants) for s in chosen)
     columns = (
@@ -277,7 +327,7 @@ def _replay_with_progress(
             started.append(variant.name)
             progress.update(task, description=f"{scenario.name} / {variant.name}")
 
-        outcomes = replay(chosen, bundle, lang, on_variant)
+        outcomes = replay(chosen, bundle, lang, on_variant, backend)
         progress.update(task, completed=total, description="done")
     return outcomes
 

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from harness import traces
+from harness.env.base import Backend
+from harness.env.embedded import EmbeddedBackend
 from harness.evidence import SCENARIO_FILE, load
 from harness.report import write_report
 from harness.scenario.model import Scenario, Variant
@@ -60,11 +62,12 @@ def replay(
     out_dir: Callable[[Scenario], Path],
     lang: str = "en",
     on_variant: Callable[[Scenario, Variant], None] | None = None,
+    backend: Callable[[Path], Backend] = EmbeddedBackend,
 ) -> list[Outcome]:
-    """Run each scenario on one embedded, proxied stack and render its bundle."""
+    """Run each scenario on one proxied stack (embedded by default) and render its bundle."""
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="nanogrid-replay-") as tmp:
-        with ScenarioHarness(Path(tmp)) as harness:
+        with ScenarioHarness(Path(tmp), backend=backend) as harness:
             for scenario in scenarios:
                 bundle = out_dir(scenario)
                 hook = (lambda v, s=scenario: on_variant(s, v)) if on_variant else None

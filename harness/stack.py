@@ -31,6 +31,18 @@ from harness.procs import ManagedProcess, free_port
 from harness.provision import Provisioned, provision
 from nanogrid.settings import Settings
 
+#: What boto3 reads for credentials: passed on to the components when they use real AWS.
+AWS_CREDENTIAL_VARIABLES = frozenset(
+    {
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_CONFIG_FILE",
+    }
+)
+
 
 @dataclass
 class StackConfig:
@@ -110,6 +122,8 @@ class Stack:
         env = {
             k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NANOGRID_", "REDIS_"))
         }
+        if s.aws_endpoint_url is None:  # real AWS: the user's own credentials
+            env.update({k: v for k, v in os.environ.items() if k in AWS_CREDENTIAL_VARIABLES})
         env.update(
             {
                 "AWS_REGION": s.region,

@@ -1,15 +1,71 @@
-"""Fixtures and process helpers shared by the runtime tests."""
+"""Fixtures, functions and process helpers shared by the runtime tests.
+
+``runtime`` is a :class:`ProcessRuntime` here; ``test_docker.py`` overrides it with a
+:class:`DockerRuntime` and ``test_contract.py`` with each of the two in turn, and ``run``
+uses whichever the test has.
+"""
 
 from __future__ import annotations
 
 import os
+import textwrap
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from nanogrid.runtime.base import Execution, ExecutionLimits, Runtime
 from nanogrid.runtime.process import ProcessRuntime
+from tests.docker_support import LOCAL_PYTHON_IMAGE, require_docker
+
+if TYPE_CHECKING:
+    from nanogrid.runtime.docker import DockerRuntime
+
+MIB = 1024 * 1024
+LIMITS = ExecutionLimits(memory_mb=256, timeout_seconds=10.0)
+MEMO_STDOUT = "Hello from NanoGrid Plus!\nTest function is working!\nResult: 42\n"
+
+MEMO_FUNCTION = """
+    #!/usr/bin/env python3
+    print("Hello from NanoGrid Plus!")
+    print("Test function is working!")
+    print("Result: 42")
+"""
+# Starts a long sleeper in the function's process group and records its pid in child.pid
+# where it can: a container's code directory is read-only.
+SPAWN_SLEEPER = textwrap.dedent("""
+    import contextlib, subprocess, sys, time
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    with contextlib.suppress(OSError), open("child.pid", "w") as f:
+        f.write(str(child.pid))
+""")
+# Reads a port of this host's loopback from stdin and says whether it could connect.
+CONNECT = """
+    import socket, sys
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.stdin.read())), timeout=3).close()
+    except OSError as exc:
+        print("blocked", type(exc).__name__)
+    else:
+        print("connected")
+"""
+# Each run waits until all three have started, so they can only pass if they run at once.
+MEET_THE_OTHERS = """
+    import json, os, pathlib, sys, time
+    name = json.load(sys.stdin)
+    meeting = pathlib.Path(os.environ["MEETING_DIR"])
+    (meeting / name).touch()
+    deadline = time.monotonic() + 10
+    while len(list(meeting.iterdir())) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process = [os.getpid(), os.readlink("/proc/self/ns/pid")]  # pids repeat across namespaces
+    print(json.dumps({"name": name, "process": process, "met": len(list(meeting.iterdir()))}))
+"""
+
+Run = Callable[..., Execution]
 
 
 @pytest.fixture
@@ -23,6 +79,51 @@ def code_dir(tmp_path: Path) -> Path:
     path = tmp_path / "code"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def run(runtime: Runtime, code_dir: Path) -> Run:
+    """Write ``source`` as main.py (or no main.py for ``None``) and run it once."""
+
+    def run_source(
+        source: str | None,
+        input_data: object = None,
+        limits: ExecutionLimits = LIMITS,
+        env: dict[str, str] | None = None,
+    ) -> Execution:
+        if source is not None:
+            (code_dir / "main.py").write_text(textwrap.dedent(source).lstrip())
+        return runtime.run(code_dir, input_data, limits, env)
+
+    return run_source
+
+
+@pytest.fixture(scope="module")
+def docker_engine() -> None:
+    """Skip (fail under ``REQUIRE_DOCKER=1``) without an engine holding the local image."""
+    require_docker(LOCAL_PYTHON_IMAGE)
+
+
+def docker_runtime() -> DockerRuntime:
+    """A DockerRuntime on the local image with a worker id of its own (call after the engine)."""
+    from nanogrid.runtime.docker import DockerRuntime
+
+    return DockerRuntime(LOCAL_PYTHON_IMAGE, worker_id=f"test-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture
+def containers_of(docker_engine: None) -> Iterator[Callable[[str], list[str]]]:
+    """``containers_of(worker_id)``: the ids of that worker's containers, running or not."""
+    import docker
+
+    client = docker.from_env()
+
+    def list_ids(worker_id: str) -> list[str]:
+        filters = {"label": ["nanogrid.runtime=1", f"nanogrid.worker={worker_id}"]}
+        return [c["Id"] for c in client.api.containers(all=True, filters=filters, quiet=True)]
+
+    yield list_ids
+    client.close()
 
 
 def is_alive(pid: int) -> bool:

@@ -14,7 +14,6 @@ from harness.procs import (
     StartupError,
     free_port,
     pid_running,
-    stop_all,
 )
 
 PY = sys.executable
@@ -195,9 +194,18 @@ def test_free_port_can_be_bound():
 
 
 def test_stop_all_stops_leftovers(tmp_path):
-    proc = ManagedProcess("leftover", ["sleep", "60"], log_path=tmp_path / "s.log").start()
-    stop_all()
-    assert not proc.alive
+    # In a process of its own: stop_all() stops *every* live ManagedProcess, and this test
+    # session has some of its own (the session-scoped embedded backend).
+    code = """
+        import pathlib
+        from harness.procs import ManagedProcess, stop_all
+        proc = ManagedProcess("leftover", ["sleep", "60"], log_path=pathlib.Path("s.log")).start()
+        stop_all()
+        print("alive" if proc.alive else "stopped", flush=True)
+        """
+    with python(tmp_path, code, name="owner") as owner:
+        wait_until(lambda: not owner.alive, timeout=20)
+    assert log_has_line(owner, "stopped")()
 
 
 def _supervisor(tmp_path: Path, tail: str) -> ManagedProcess:

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import redis
@@ -32,6 +33,11 @@ log = logging.getLogger(__name__)
 REDIS_ERRORS: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError, OSError)
 #: Errors of any dependency call that a retry may cure.
 DEPENDENCY_ERRORS: tuple[type[Exception], ...] = (*REDIS_ERRORS, BotoCoreError, ClientError)
+
+
+def claim_key(request_id: str) -> str:
+    """The Redis key a worker holds while it runs a task: ``claim:{requestId}``."""
+    return f"claim:{request_id}"
 
 
 def connect(
@@ -64,12 +70,43 @@ def describe_redis_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+class Claim(StrEnum):
+    """What a worker finds when it claims a task."""
+
+    DONE = "DONE"  # the result is stored already: SQS delivered the task again
+    TAKEN = "TAKEN"  # another worker holds the claim and is running it
+    CLAIMED = "CLAIMED"  # this worker runs it; the stage is RUNNING
+
+
+# One round trip, atomic: no result yet, then claim, then mark the stage.
+_CLAIM_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'DONE' end
+if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return 'TAKEN' end
+redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4])
+return 'CLAIMED'
+"""
+
+
 class ResultStore:
     """Stored results and request stages in Redis."""
 
     def __init__(self, client: redis.Redis, ttl: int = defaults.RESULT_TTL_SECONDS) -> None:
         self.client = client
         self.ttl = ttl
+        self._claim = client.register_script(_CLAIM_SCRIPT)
+
+    def claim(self, request_id: str, owner: str, ttl_ms: int) -> Claim:
+        """Claim a task for ``owner`` for ``ttl_ms`` unless its result exists or it is taken."""
+        keys = [
+            defaults.result_key(request_id),
+            claim_key(request_id),
+            defaults.stage_key(request_id),
+        ]
+        answer = self._claim(keys=keys, args=[owner, ttl_ms, Stage.RUNNING, self.ttl])
+        return Claim(answer.decode() if isinstance(answer, bytes) else str(answer))
+
+    def extend_claim(self, request_id: str, ttl_ms: int) -> None:
+        self.client.pexpire(claim_key(request_id), ttl_ms)
 
     def store_and_publish(self, request_id: str, payload: str) -> int:
         """Store then publish ``payload`` atomically; returns PUBLISH's receiver count."""

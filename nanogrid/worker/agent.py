@@ -24,8 +24,14 @@ from opentelemetry.trace import Status as SpanStatus
 
 from nanogrid import defaults
 from nanogrid.errors import InvalidPackage
-from nanogrid.protocol import ErrorType, Result, Stage, Task
-from nanogrid.results import DEPENDENCY_ERRORS, REDIS_ERRORS, ResultStore, describe_redis_error
+from nanogrid.protocol import ErrorType, Result, Task
+from nanogrid.results import (
+    DEPENDENCY_ERRORS,
+    REDIS_ERRORS,
+    Claim,
+    ResultStore,
+    describe_redis_error,
+)
 from nanogrid.runtime.base import Execution, ExecutionLimits, Runtime, RuntimeUnavailable
 from nanogrid.telemetry import extract_sqs, inject_dict, request_scope, set_function_id, untraced
 from nanogrid.worker.background import Background
@@ -136,13 +142,14 @@ class WorkerAgent:
     def _process(self, task: Task, receipt: str) -> tuple[bool, Result | None]:
         """Runs the task unless it ran already; returns (may the message be deleted, result)."""
         log.info("Received task: requestId=%s functionId=%s", task.requestId, task.functionId)
-        if self.store.exists(task.requestId):
+        ttl_ms = int(self.settings.visibility_timeout * 1000)
+        claim = self.store.claim(task.requestId, self.settings.worker_id, ttl_ms)
+        if claim is Claim.DONE:
             log.info("result of %s already stored: not running it again", task.requestId)
             return True, None
-        if not self._claim(task.requestId):
+        if claim is Claim.TAKEN:
             log.info("task %s is running on another worker", task.requestId)
             return False, None
-        self.store.set_stage(task.requestId, Stage.RUNNING)
         with Ticker(
             "visibility", self.settings.visibility_timeout / 3, lambda: self._extend(task, receipt)
         ):
@@ -166,14 +173,6 @@ class WorkerAgent:
         """Finish the work still queued in the background (at shutdown)."""
         self.background.close()
 
-    def _claim(self, request_id: str) -> bool:
-        ttl_ms = int(self.settings.visibility_timeout * 1000)
-        return bool(
-            self.store.client.set(
-                f"claim:{request_id}", self.settings.worker_id, nx=True, px=ttl_ms
-            )
-        )
-
     def _extend(self, task: Task, receipt: str) -> None:
         try:
             self.clients.sqs.change_message_visibility(
@@ -181,9 +180,7 @@ class WorkerAgent:
                 ReceiptHandle=receipt,
                 VisibilityTimeout=self.settings.visibility_timeout,
             )
-            self.store.client.pexpire(
-                f"claim:{task.requestId}", int(self.settings.visibility_timeout * 1000)
-            )
+            self.store.extend_claim(task.requestId, int(self.settings.visibility_timeout * 1000))
         except DEPENDENCY_ERRORS as exc:
             log.warning("could not extend the visibility of %s: %s", task.requestId, exc)
 

@@ -269,3 +269,16 @@ def test_connect_sets_timeouts_and_decodes(backend):
     assert kwargs["decode_responses"] is True
     assert conn.ping() is True
     conn.close()
+
+
+def test_claim_is_one_atomic_decision(store, request_id):
+    from nanogrid.results import Claim, claim_key
+
+    assert store.claim(request_id, "worker-1", 5000) is Claim.CLAIMED
+    assert store.get_stage(request_id) == "RUNNING"
+    assert 0 < store.client.pttl(claim_key(request_id)) <= 5000
+    assert store.claim(request_id, "worker-2", 5000) is Claim.TAKEN
+    assert store.client.get(claim_key(request_id)) == "worker-1"
+    store.store_and_publish(request_id, result_json(request_id, "SUCCESS"))
+    assert store.claim(request_id, "worker-2", 5000) is Claim.DONE
+    assert store.get_stage(request_id) == "COMPLETED"  # a late claim does not rewind the stage

@@ -122,9 +122,6 @@ class ResultStore:
         raw = self.client.get(defaults.result_key(request_id))
         return None if raw is None else parse_result(str(raw))
 
-    def exists(self, request_id: str) -> bool:
-        return bool(self.client.exists(defaults.result_key(request_id)))
-
     def set_stage(self, request_id: str, stage: Stage) -> None:
         self.client.set(defaults.stage_key(request_id), stage, ex=self.ttl)
 

@@ -81,7 +81,7 @@ def test_publish_without_subscriber_reaches_nobody_but_is_stored(store, request_
         "functionId": "fn",
         "status": "SUCCESS",
     }
-    assert store.exists(request_id)
+    assert store.client.exists(defaults.result_key(request_id))
     assert store.get_stage(request_id) == Stage.COMPLETED
 
 
@@ -110,7 +110,7 @@ def test_set_stage_has_ttl(client, store, request_id):
 
 def test_missing_result_reads_as_none(store, request_id):
     assert store.get(request_id) is None
-    assert not store.exists(request_id)
+    assert not store.client.exists(defaults.result_key(request_id))
     assert store.get_stage(request_id) is None
 
 

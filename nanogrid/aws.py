@@ -38,13 +38,16 @@ class AwsClients:
                 max_pool_connections=50,
             ),
         }
-        if settings.aws_endpoint_url:
-            kwargs["endpoint_url"] = settings.aws_endpoint_url
+
+        def endpoint(service: str) -> dict[str, Any]:
+            url = settings.endpoint_for(service)
+            return {"endpoint_url": url} if url else {}
+
         return cls(
-            s3=session.client("s3", **kwargs),
-            sqs=session.client("sqs", **kwargs),
-            dynamodb=session.client("dynamodb", **kwargs),
-            cloudwatch=session.client("cloudwatch", **kwargs),
+            s3=session.client("s3", **kwargs, **endpoint("s3")),
+            sqs=session.client("sqs", **kwargs, **endpoint("sqs")),
+            dynamodb=session.client("dynamodb", **kwargs, **endpoint("dynamodb")),
+            cloudwatch=session.client("cloudwatch", **kwargs, **endpoint("cloudwatch")),
         )
 
 

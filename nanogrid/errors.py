@@ -49,6 +49,7 @@ class DependencyError(NanoGridError):
 
     code = "DEPENDENCY_UNAVAILABLE"
 
-    def __init__(self, dependency: str, message: str) -> None:
+    def __init__(self, dependency: str, message: str, symptom: str | None = None) -> None:
         super().__init__(f"{dependency}: {message}")
         self.dependency = dependency
+        self.symptom = symptom  # None: named from the cause (see nanogrid.symptoms)

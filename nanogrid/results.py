@@ -26,6 +26,8 @@ from redis.retry import Retry
 from nanogrid import defaults
 from nanogrid.errors import DependencyError
 from nanogrid.protocol import Stage, is_terminal, parse_result
+from nanogrid.symptoms import Symptom, symptom_of
+from nanogrid.telemetry import semconv as sc
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 REDIS_ERRORS: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError, OSError)
 #: Errors of any dependency call that a retry may cure.
 DEPENDENCY_ERRORS: tuple[type[Exception], ...] = (*REDIS_ERRORS, BotoCoreError, ClientError)
+#: A dependency failing, raw or already named by :class:`~nanogrid.errors.DependencyError`.
+FAILURE_ERRORS: tuple[type[Exception], ...] = (DependencyError, *DEPENDENCY_ERRORS)
 
 
 def claim_key(request_id: str) -> str:
@@ -184,14 +188,16 @@ class ResultWaiter:
             while time.monotonic() < deadline:
                 msg = pubsub.get_message(timeout=max(0.0, deadline - time.monotonic()))
                 if msg and msg["type"] == "subscribe":
-                    self.observer("subscribe confirmed", {"subscribers": msg["data"]})
+                    self.observer(sc.EV_SUBSCRIBE_CONFIRMED, {"subscribers": msg["data"]})
                     return
         except REDIS_ERRORS as exc:
             self.close()
             raise DependencyError("redis", describe_redis_error(exc)) from exc
         self.close()
         raise DependencyError(
-            "redis", f"timed out: no subscribe confirmation within {self.confirm_timeout:g}s"
+            "redis",
+            f"timed out: no subscribe confirmation within {self.confirm_timeout:g}s",
+            symptom=Symptom.BLACKHOLE,
         )
 
     def wait(
@@ -205,7 +211,10 @@ class ResultWaiter:
             try:
                 result = self._next_message(min(remaining, self.poll_interval))
             except REDIS_ERRORS as exc:
-                self.observer("connection lost", {"error": describe_redis_error(exc)})
+                self.observer(
+                    sc.EV_CONNECTION_LOST,
+                    {"error": describe_redis_error(exc), "symptom": str(symptom_of(exc))},
+                )
                 self._resubscribe(deadline)
                 result = None
             if result is not None:
@@ -213,10 +222,10 @@ class ResultWaiter:
                     return WaitOutcome(result, "pubsub", ignored)
                 if result not in ignored:
                     ignored.append(result)
-                self.observer("message ignored", {"status": str(result.get("status"))})
+                self.observer(sc.EV_MESSAGE_IGNORED, {"status": str(result.get("status"))})
             if read_stored and (found := self._read_stored(accept, ignored)):
                 return WaitOutcome(found, "stored", ignored)
-        self.observer("deadline hit", {})
+        self.observer(sc.EV_DEADLINE_HIT, {})
         return WaitOutcome(None, None, ignored)
 
     def _next_message(self, timeout: float) -> dict[str, Any] | None:
@@ -230,7 +239,7 @@ class ResultWaiter:
         except ValueError:
             log.warning("ignoring a malformed message on %s", self.channel)
             return None
-        self.observer("message received", {"status": str(result.get("status"))})
+        self.observer(sc.EV_MESSAGE_RECEIVED, {"status": str(result.get("status"))})
         return result
 
     def _read_stored(self, accept: Accept, ignored: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -245,7 +254,7 @@ class ResultWaiter:
             if not any(r.get("requestId") == result.get("requestId") for r in ignored):
                 ignored.append(result)
             return None
-        self.observer("stored result read", {"status": str(result.get("status"))})
+        self.observer(sc.EV_STORED_RESULT_READ, {"status": str(result.get("status"))})
         return result
 
     def _resubscribe(self, deadline: float) -> None:

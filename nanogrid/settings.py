@@ -7,6 +7,8 @@ is called at process entry points only, never at import.
 environment variable           default                     meaning
 =============================  ==========================  ================================
 ``AWS_ENDPOINT_URL``           (real AWS)                  S3 / SQS / DynamoDB / CloudWatch
+``AWS_ENDPOINT_URL_S3``        ``AWS_ENDPOINT_URL``        S3 only (likewise ``_SQS``,
+                                                           ``_DYNAMODB``, ``_CLOUDWATCH``)
 ``AWS_REGION``                 ``ap-northeast-2``          region of every AWS client
 ``REDIS_URL``                  ``redis://127.0.0.1:6379/0``  results, stages, heartbeats
 ``NANOGRID_BUCKET``            ``nanogrid-code-bucket``    code bucket
@@ -57,6 +59,10 @@ class Settings:
     """Everything the Controller and the Worker need to find their dependencies."""
 
     aws_endpoint_url: str | None = None
+    s3_endpoint_url: str | None = None  # per-service endpoints win over aws_endpoint_url
+    sqs_endpoint_url: str | None = None
+    dynamodb_endpoint_url: str | None = None
+    cloudwatch_endpoint_url: str | None = None
     region: str = defaults.REGION
     redis_url: str = "redis://127.0.0.1:6379/0"
     bucket: str = defaults.BUCKET
@@ -74,6 +80,12 @@ class Settings:
     visibility_timeout: int = defaults.VISIBILITY_TIMEOUT_SECONDS
     result_ttl: int = defaults.RESULT_TTL_SECONDS
     heartbeat_seconds: float = defaults.HEARTBEAT_SECONDS
+
+    def endpoint_for(self, service: str) -> str | None:
+        """The endpoint URL of one AWS service (``s3``, ``sqs``, ``dynamodb``, ``cloudwatch``):
+        its own, else ``aws_endpoint_url``, else None (real AWS), as boto3 resolves them."""
+        own: str | None = getattr(self, f"{service}_endpoint_url", None)
+        return own or self.aws_endpoint_url
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -97,6 +109,10 @@ class Settings:
 
 _ENV: list[tuple[str, str, Any]] = [
     ("aws_endpoint_url", "AWS_ENDPOINT_URL", str),
+    ("s3_endpoint_url", "AWS_ENDPOINT_URL_S3", str),
+    ("sqs_endpoint_url", "AWS_ENDPOINT_URL_SQS", str),
+    ("dynamodb_endpoint_url", "AWS_ENDPOINT_URL_DYNAMODB", str),
+    ("cloudwatch_endpoint_url", "AWS_ENDPOINT_URL_CLOUDWATCH", str),
     ("region", "AWS_REGION", str),
     ("redis_url", "REDIS_URL", str),
     ("bucket", "NANOGRID_BUCKET", str),

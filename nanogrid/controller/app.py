@@ -37,7 +37,9 @@ from nanogrid.errors import DependencyError, FunctionNotFound, InvalidPackage, P
 from nanogrid.registry import FunctionMeta, UploadRequest
 from nanogrid.results import REDIS_ERRORS
 from nanogrid.settings import Settings
+from nanogrid.symptoms import symptom_of
 from nanogrid.telemetry import current_request_id, set_function_id, untraced
+from nanogrid.telemetry import semconv as sc
 
 log = logging.getLogger("nanogrid.controller")
 tracer = trace.get_tracer("nanogrid.controller")
@@ -71,7 +73,11 @@ def create_app(
         app.state.services = services or await run_in_threadpool(
             Services.build, settings, behaviour
         )
-        log.info("controller ready (legacy knobs: %s)", ", ".join(behaviour.legacy) or "none")
+        log.info(
+            "controller ready (legacy knobs: %s)",
+            ", ".join(behaviour.legacy) or "none",
+            extra={sc.EVENT: sc.CONTROLLER_READY, "legacy": behaviour.legacy},
+        )
         yield
         app.state.services.close()
 
@@ -96,9 +102,23 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DependencyError)
     async def dependency(_: Request, exc: DependencyError) -> JSONResponse:
-        log.error("dependency unavailable: %s", exc)
+        symptom = str(exc.symptom or symptom_of(exc))
+        log.error(
+            "dependency unavailable: %s",
+            exc,
+            extra={
+                sc.EVENT: sc.DEPENDENCY_UNAVAILABLE,
+                sc.F_DEPENDENCY: exc.dependency,
+                sc.F_SYMPTOM: symptom,
+                sc.F_ERROR: str(exc)[:300],
+            },
+        )
         return error(
-            503, exc.code, f"{exc}; nothing was enqueued, retry later", dependency=exc.dependency
+            503,
+            exc.code,
+            f"{exc}; nothing was enqueued, retry later",
+            dependency=exc.dependency,
+            symptom=symptom,
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -137,9 +157,19 @@ def _install_routes(
     ) -> Any:
         data = await file.read(settings.limits.max_zip_bytes + 1)
         name = file.filename or "function.zip"
-        log.info("Upload received: originalName=%s sizeBytes=%d", name, len(data))
+        log.info(
+            "Upload received: originalName=%s sizeBytes=%d",
+            name,
+            len(data),
+            extra={sc.EVENT: sc.UPLOAD_RECEIVED, "sizeBytes": len(data)},
+        )
         if len(data) < 100:
-            log.warning("Upload %s is %d bytes: possible empty ZIP", name, len(data))
+            log.warning(
+                "Upload %s is %d bytes: possible empty ZIP",
+                name,
+                len(data),
+                extra={sc.EVENT: sc.UPLOAD_SMALL, "sizeBytes": len(data)},
+            )
         req = UploadRequest(functionId, runtime, memoryMB, timeoutSeconds, name)
         try:
             meta = await run_in_threadpool(
@@ -148,13 +178,19 @@ def _install_routes(
         except PackageTooLarge as exc:
             return error(413, exc.code, str(exc), reason=exc.reason)
         except InvalidPackage as exc:
-            log.warning("Upload %s refused: %s", name, exc)
+            log.warning(
+                "Upload %s refused: %s",
+                name,
+                exc,
+                extra={sc.EVENT: sc.UPLOAD_REFUSED, sc.F_REASON: exc.reason},
+            )
             return error(400, exc.code, str(exc), reason=exc.reason)
         log.info(
             "Upload stored: functionId=%s version=%s s3Key=%s",
             meta.functionId,
             meta.version,
             meta.s3Key,
+            extra={sc.EVENT: sc.UPLOAD_STORED, "s3Key": meta.s3Key, "version": meta.version},
         )
         return meta.to_dict()
 

@@ -23,7 +23,9 @@ from nanogrid import defaults
 from nanogrid.errors import DependencyError
 from nanogrid.protocol import Stage, Status, Task, is_terminal
 from nanogrid.results import REDIS_ERRORS, ResultStore, ResultWaiter, WaitOutcome
+from nanogrid.symptoms import failure_fields
 from nanogrid.telemetry import inject_sqs, set_function_id
+from nanogrid.telemetry import semconv as sc
 
 if TYPE_CHECKING:
     import redis
@@ -70,9 +72,14 @@ class RunService:
         self.queue_url = queue_url
 
     def run(self, request_id: str, function_id: str, input_data: Any) -> RunAnswer:
-        log.info("/run called: functionId=%s requestId=%s", function_id, request_id)
+        log.info(
+            "/run called: functionId=%s requestId=%s",
+            function_id,
+            request_id,
+            extra={sc.EVENT: sc.RUN_CALLED},
+        )
         set_function_id(function_id)
-        with tracer.start_as_current_span("function lookup"):
+        with tracer.start_as_current_span(sc.SPAN_LOOKUP):
             meta = self.registry.lookup(function_id)
         started = time.monotonic()
         deadline = started + self.settings.run_deadline
@@ -108,10 +115,14 @@ class RunService:
         )
 
     def _subscribe(self, waiter: ResultWaiter) -> None:
-        with tracer.start_as_current_span(f"subscribe {waiter.channel}") as span:
-            log.info("Subscribing to channel: %s", waiter.channel)
+        with tracer.start_as_current_span(f"{sc.SPAN_SUBSCRIBE} {waiter.channel}") as span:
+            log.info(
+                "Subscribing to channel: %s",
+                waiter.channel,
+                extra={sc.EVENT: sc.RESULT_SUBSCRIBING, "channel": waiter.channel},
+            )
             span.set_attributes(
-                {"messaging.system": "redis", "messaging.destination.name": waiter.channel}
+                {sc.MESSAGING_SYSTEM: "redis", sc.MESSAGING_DESTINATION: waiter.channel}
             )
             # A refused connection (Redis restarting) is retried for as long as a connect may
             # take anyway; a silent server has used that time up after its first attempt.
@@ -123,18 +134,18 @@ class RunService:
                 except DependencyError as exc:
                     if time.monotonic() + SUBSCRIBE_BACKOFF_SECONDS >= retry_until:
                         raise
-                    span.add_event("subscribe retried", {"error": str(exc)})
+                    span.add_event(sc.EV_SUBSCRIBE_RETRIED, {"error": str(exc)})
                     time.sleep(SUBSCRIBE_BACKOFF_SECONDS)
 
     def _send(self, task: Task) -> None:
         with tracer.start_as_current_span(
-            f"send {self.settings.queue}", kind=SpanKind.PRODUCER
+            f"{sc.SPAN_SEND} {self.settings.queue}", kind=SpanKind.PRODUCER
         ) as span:
             span.set_attributes(
                 {
-                    "messaging.system": "aws_sqs",
-                    "messaging.operation.type": "send",
-                    "messaging.destination.name": self.settings.queue,
+                    sc.MESSAGING_SYSTEM: "aws_sqs",
+                    sc.MESSAGING_OPERATION: "send",
+                    sc.MESSAGING_DESTINATION: self.settings.queue,
                 }
             )
             try:
@@ -145,49 +156,69 @@ class RunService:
                 )
             except (BotoCoreError, ClientError) as exc:
                 raise DependencyError("sqs", str(exc)) from exc
-            span.set_attribute("messaging.message.id", resp["MessageId"])
+            span.set_attribute(sc.MESSAGE_ID, resp["MessageId"])
         log.info(
-            "message sent to SQS: requestId=%s messageId=%s", task.requestId, resp["MessageId"]
+            "message sent to SQS: requestId=%s messageId=%s",
+            task.requestId,
+            resp["MessageId"],
+            extra={sc.EVENT: sc.TASK_SENT, "messageId": resp["MessageId"]},
         )
         self._record_stage(task.requestId, Stage.QUEUED)
 
     def _record_stage(self, request_id: str, stage: Stage) -> None:
         try:
             self.store.set_stage(request_id, stage)
-        except REDIS_ERRORS:
-            log.warning("could not record stage %s of %s", stage, request_id)
+        except REDIS_ERRORS as exc:
+            log.warning(
+                "could not record stage %s of %s",
+                stage,
+                request_id,
+                extra={
+                    sc.EVENT: sc.STAGE_NOT_RECORDED,
+                    sc.F_STAGE: str(stage),
+                    **failure_fields(sc.REDIS, exc),
+                },
+            )
 
     def _wait(self, waiter: ResultWaiter, deadline: float) -> WaitOutcome:
         accept = _success_only if self.behaviour.ignore_failed else is_terminal
-        with tracer.start_as_current_span(f"wait {waiter.channel}") as span:
+        with tracer.start_as_current_span(f"{sc.SPAN_WAIT} {waiter.channel}") as span:
+            span.set_attribute(sc.DEADLINE_SECONDS, self.settings.run_deadline)
             outcome = waiter.wait(
                 deadline, read_stored=self.behaviour.read_stored_result, accept=accept
             )
-            span.set_attribute("nanogrid.result.source", outcome.source or "none")
+            span.set_attribute(sc.RESULT_SOURCE, outcome.source or "none")
             if outcome.ignored:
-                span.set_attribute("nanogrid.result.ignored", len(outcome.ignored))
+                span.set_attribute(sc.RESULT_IGNORED, len(outcome.ignored))
         return outcome
 
     def _answer(self, task: Task, outcome: WaitOutcome, waited: float) -> RunAnswer:
-        with tracer.start_as_current_span("response") as span:
+        with tracer.start_as_current_span(sc.SPAN_RESPONSE) as span:
             if outcome.result is not None:
                 status = outcome.result.get("status")
-                span.set_attribute("nanogrid.status", str(status))
+                span.set_attribute(sc.STATUS, str(status))
                 log.info(
                     "Received message on channel %s: status=%s",
                     defaults.result_key(task.requestId),
                     status,
+                    extra={sc.EVENT: sc.RESULT_RECEIVED, sc.F_STATUS: str(status)},
                 )
                 body = {k: v for k, v in outcome.result.items() if k != "trace"}
                 return RunAnswer(200, body)
             stage = self._stage(task.requestId)
-            span.set_attribute("nanogrid.status", Status.TIMEOUT)
-            span.set_attribute("nanogrid.stage", stage)
+            span.set_attribute(sc.STATUS, Status.TIMEOUT)
+            span.set_attribute(sc.STAGE, stage)
             log.error(
                 "Timeout waiting for result: requestId=%s stage=%s after %.1fs",
                 task.requestId,
                 stage,
                 waited,
+                extra={
+                    sc.EVENT: sc.RUN_TIMEOUT,
+                    sc.F_STAGE: stage,
+                    "waitedSeconds": round(waited, 3),
+                    "deadlineSeconds": self.settings.run_deadline,
+                },
             )
             return RunAnswer(202, timeout_body(task, stage, self.settings.run_deadline))
 

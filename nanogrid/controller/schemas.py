@@ -19,12 +19,18 @@ class _Open(BaseModel):
 
 
 class ErrorDetail(_Open):
-    """What went wrong; ``reason`` (uploads) or ``dependency`` (503) may be added."""
+    """What went wrong; ``reason`` (uploads) or ``dependency`` and ``symptom``
+    (503) may be added."""
 
     code: str = Field(description="a stable code, e.g. INVALID_PACKAGE, FUNCTION_NOT_FOUND")
     message: str = Field(description="what is wrong and how to fix it")
     reason: str | None = Field(default=None, description="why an upload was refused")
     dependency: str | None = Field(default=None, description="the dependency that is down")
+    symptom: str | None = Field(
+        default=None,
+        description="how it failed: refused, connect_timeout, blackhole, reset, throttled, "
+        "denied, server_error or error (see nanogrid.symptoms)",
+    )
 
 
 class ErrorResponse(_Open):

@@ -23,17 +23,20 @@ from opentelemetry.trace import Span, SpanKind, StatusCode
 from opentelemetry.trace import Status as SpanStatus
 
 from nanogrid import defaults
-from nanogrid.errors import InvalidPackage
+from nanogrid.errors import DependencyError, InvalidPackage
 from nanogrid.protocol import ErrorType, Result, Task
 from nanogrid.results import (
     DEPENDENCY_ERRORS,
+    FAILURE_ERRORS,
     REDIS_ERRORS,
     Claim,
     ResultStore,
     describe_redis_error,
 )
 from nanogrid.runtime.base import Execution, ExecutionLimits, Runtime, RuntimeUnavailable
+from nanogrid.symptoms import failure_fields
 from nanogrid.telemetry import extract_sqs, inject_dict, request_scope, set_function_id, untraced
+from nanogrid.telemetry import semconv as sc
 from nanogrid.worker.background import Background
 from nanogrid.worker.codecache import CodeCache
 from nanogrid.worker.execution import failure_result, result_from_execution
@@ -96,14 +99,18 @@ class WorkerAgent:
         return len(messages)
 
     def _receive(self) -> Any:
-        return self.clients.sqs.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=1,
-            WaitTimeSeconds=self.poll_wait_seconds,
-            MessageAttributeNames=["All"],
-            MessageSystemAttributeNames=["ApproximateReceiveCount"],
-            VisibilityTimeout=self.settings.visibility_timeout,
-        )
+        """Raises :class:`DependencyError` naming SQS when the queue cannot be read."""
+        try:
+            return self.clients.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=1,
+                WaitTimeSeconds=self.poll_wait_seconds,
+                MessageAttributeNames=["All"],
+                MessageSystemAttributeNames=["ApproximateReceiveCount"],
+                VisibilityTimeout=self.settings.visibility_timeout,
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise DependencyError(sc.SQS, str(exc)) from exc
 
     def handle(self, message: Any) -> None:
         """Process one SQS message; deletes it only once its result is stored."""
@@ -122,13 +129,26 @@ class WorkerAgent:
         receipt = message["ReceiptHandle"]
         with request_scope(task.requestId):
             span = tracer.start_span(
-                f"process {self.settings.queue}", context=ctx, kind=SpanKind.CONSUMER
+                f"{sc.SPAN_PROCESS} {self.settings.queue}", context=ctx, kind=SpanKind.CONSUMER
             )
             try:
                 with trace.use_span(span, end_on_exit=False):
                     set_function_id(task.functionId)
                     span.set_attributes(_messaging_attributes(self.settings.queue, message))
-                    deletable, result = self._process(task, receipt)
+                    deletable, result = self._process(task, receipt, message)
+            except FAILURE_ERRORS as exc:
+                # Not deleted: SQS delivers the task again once its visibility expires.
+                with trace.use_span(span, end_on_exit=False):
+                    log.error(
+                        "task %s failed on a dependency, left for redelivery: %s",
+                        task.requestId,
+                        exc,
+                        extra={sc.EVENT: sc.TASK_FAILED, **failure_fields(_dependency(exc), exc)},
+                    )
+                    span.record_exception(exc)
+                    span.set_status(SpanStatus(StatusCode.ERROR, str(exc)[:200]))
+                span.end()
+                return
             except BaseException:
                 span.end()
                 raise
@@ -139,16 +159,34 @@ class WorkerAgent:
                     lambda: self._finish(span, receipt if deletable else None, result)
                 )
 
-    def _process(self, task: Task, receipt: str) -> tuple[bool, Result | None]:
+    def _process(self, task: Task, receipt: str, message: Any) -> tuple[bool, Result | None]:
         """Runs the task unless it ran already; returns (may the message be deleted, result)."""
-        log.info("Received task: requestId=%s functionId=%s", task.requestId, task.functionId)
+        count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        log.info(
+            "Received task: requestId=%s functionId=%s",
+            task.requestId,
+            task.functionId,
+            extra={
+                sc.EVENT: sc.TASK_RECEIVED,
+                sc.F_RECEIVE_COUNT: count,
+                "messageId": message.get("MessageId", ""),
+            },
+        )
         ttl_ms = int(self.settings.visibility_timeout * 1000)
         claim = self.store.claim(task.requestId, self.settings.worker_id, ttl_ms)
         if claim is Claim.DONE:
-            log.info("result of %s already stored: not running it again", task.requestId)
+            log.info(
+                "result of %s already stored: not running it again",
+                task.requestId,
+                extra={sc.EVENT: sc.TASK_ALREADY_DONE},
+            )
             return True, None
         if claim is Claim.TAKEN:
-            log.info("task %s is running on another worker", task.requestId)
+            log.info(
+                "task %s is running on another worker",
+                task.requestId,
+                extra={sc.EVENT: sc.TASK_TAKEN},
+            )
             return False, None
         with Ticker(
             "visibility", self.settings.visibility_timeout / 3, lambda: self._extend(task, receipt)
@@ -156,7 +194,12 @@ class WorkerAgent:
             result = self._execute(task)
             self._store(result)
         ok = "OK" if result.status == "SUCCESS" else "FAIL"
-        log.info("[DONE][%s] requestId=%s", ok, task.requestId)
+        log.info(
+            "[DONE][%s] requestId=%s",
+            ok,
+            task.requestId,
+            extra={sc.EVENT: sc.TASK_DONE, sc.F_STATUS: str(result.status)},
+        )
         return True, result
 
     def _finish(self, span: Span, receipt: str | None, result: Result | None) -> None:
@@ -182,7 +225,17 @@ class WorkerAgent:
             )
             self.store.extend_claim(task.requestId, int(self.settings.visibility_timeout * 1000))
         except DEPENDENCY_ERRORS as exc:
-            log.warning("could not extend the visibility of %s: %s", task.requestId, exc)
+            log.warning(
+                "could not extend the visibility of %s: %s",
+                task.requestId,
+                exc,
+                extra={
+                    sc.EVENT: sc.VISIBILITY_NOT_EXTENDED,
+                    **failure_fields(
+                        sc.SQS if isinstance(exc, BotoCoreError | ClientError) else sc.REDIS, exc
+                    ),
+                },
+            )
 
     def _execute(self, task: Task) -> Result:
         try:
@@ -193,25 +246,44 @@ class WorkerAgent:
                     "[S3][FAIL] The ZIP file is empty! requestId=%s: check the upload of %s",
                     task.requestId,
                     task.s3Key,
+                    extra={sc.EVENT: sc.PACKAGE_INVALID, sc.F_REASON: "EMPTY_ARCHIVE"},
                 )
             else:
-                log.error("[S3][FAIL] invalid package %s: %s", task.s3Key, exc)
+                log.error(
+                    "[S3][FAIL] invalid package %s: %s",
+                    task.s3Key,
+                    exc,
+                    extra={sc.EVENT: sc.PACKAGE_INVALID, sc.F_REASON: exc.reason},
+                )
             return failure_result(
                 task, ErrorType.INVALID_PACKAGE, str(exc), self.settings.worker_id
             )
         except CodeUnavailable as exc:
+            log.error(
+                "code unavailable for %s: %s",
+                task.requestId,
+                exc,
+                extra={sc.EVENT: sc.PACKAGE_UNAVAILABLE, sc.F_REASON: str(exc)},
+            )
             return failure_result(task, ErrorType.PLATFORM_ERROR, str(exc), self.settings.worker_id)
         self.knobs.before_run(task.requestId)
         try:
             execution = self._run_function(task, code_dir)
         except RuntimeUnavailable as exc:
-            log.error("runtime unavailable for %s: %s", task.requestId, exc)
+            log.error(
+                "runtime unavailable for %s: %s",
+                task.requestId,
+                exc,
+                extra={sc.EVENT: sc.RUNTIME_UNAVAILABLE},
+            )
             return failure_result(task, ErrorType.PLATFORM_ERROR, str(exc), self.settings.worker_id)
         return result_from_execution(task, execution, self.settings.worker_id)
 
     def _run_function(self, task: Task, code_dir: Path) -> Execution:
-        with tracer.start_as_current_span("execute") as span:
-            log.info("Executing command: [python, main.py]")
+        with tracer.start_as_current_span(sc.SPAN_EXECUTE) as span:
+            log.info(
+                "Executing command: [python, main.py]", extra={sc.EVENT: sc.FUNCTION_EXECUTING}
+            )
             execution = self.runtime.run(
                 code_dir,
                 task.inputData,
@@ -223,24 +295,29 @@ class WorkerAgent:
             )
             span.set_attributes(
                 {
-                    "process.command_args": execution.command,
-                    "process.exit.code": -1 if execution.exit_code is None else execution.exit_code,
-                    "nanogrid.duration_ms": execution.duration_ms,
-                    "nanogrid.peak_memory_bytes": execution.peak_memory_bytes,
-                    "nanogrid.timed_out": execution.timed_out,
-                    "nanogrid.out_of_memory": execution.out_of_memory,
+                    sc.COMMAND_ARGS: execution.command,
+                    sc.EXIT_CODE: -1 if execution.exit_code is None else execution.exit_code,
+                    sc.DURATION_MS: execution.duration_ms,
+                    sc.PEAK_MEMORY_BYTES: execution.peak_memory_bytes,
+                    sc.TIMED_OUT: execution.timed_out,
+                    sc.OUT_OF_MEMORY: execution.out_of_memory,
                 }
             )
             if execution.exit_code != 0:
                 span.set_status(SpanStatus(StatusCode.ERROR, f"exit code {execution.exit_code}"))
         kind = "Container" if self.runtime.name == "docker" else "Process"
-        log.info("%s exec finished with exitCode: %s", kind, execution.exit_code)
+        log.info(
+            "%s exec finished with exitCode: %s",
+            kind,
+            execution.exit_code,
+            extra={sc.EVENT: sc.FUNCTION_FINISHED, sc.F_EXIT_CODE: execution.exit_code},
+        )
         return execution
 
     def _code(self, task: Task) -> Path:
         cached = self.cache.get(task.sha256)
         if cached is not None:
-            log.info("code cache hit: %s", task.sha256)
+            log.info("code cache hit: %s", task.sha256, extra={sc.EVENT: sc.PACKAGE_CACHED})
             return cached
         data = self._download(task)
         if task.sha256 and hashlib.sha256(data).hexdigest() != task.sha256:
@@ -248,20 +325,21 @@ class WorkerAgent:
                 f"checksum mismatch for {task.s3Key}: the object changed after upload; "
                 "upload it again"
             )
-        with tracer.start_as_current_span("validate and extract") as span:
+        with tracer.start_as_current_span(sc.SPAN_EXTRACT) as span:
             path, info = self.cache.put(data)
             span.set_attributes(
-                {
-                    "nanogrid.zip.entries": info.entries,
-                    "nanogrid.zip.unzipped_bytes": info.unzipped_bytes,
-                }
+                {sc.ZIP_ENTRIES: info.entries, sc.ZIP_UNZIPPED_BYTES: info.unzipped_bytes}
             )
-        log.info("Successfully extracted %d files from zip", info.entries)
+        log.info(
+            "Successfully extracted %d files from zip",
+            info.entries,
+            extra={sc.EVENT: sc.PACKAGE_EXTRACTED, sc.F_FILES: info.entries},
+        )
         return path
 
     def _download(self, task: Task) -> bytes:
         bucket = task.bucket or self.settings.bucket
-        with tracer.start_as_current_span("download") as span:
+        with tracer.start_as_current_span(sc.SPAN_DOWNLOAD) as span:
             try:
                 data = self.clients.s3.get_object(Bucket=bucket, Key=task.s3Key)["Body"].read()
             except ClientError as exc:
@@ -270,36 +348,51 @@ class WorkerAgent:
                     raise CodeUnavailable(
                         f"cannot download s3://{bucket}/{task.s3Key}: {code}"
                     ) from exc
-                raise
-            span.set_attribute("nanogrid.zip.bytes", len(data))
-        log.info("Successfully downloaded zip file: %d bytes", len(data))
+                raise DependencyError(sc.S3, str(exc)) from exc
+            except BotoCoreError as exc:
+                raise DependencyError(sc.S3, str(exc)) from exc
+            span.set_attribute(sc.ZIP_BYTES, len(data))
+        log.info(
+            "Successfully downloaded zip file: %d bytes",
+            len(data),
+            extra={sc.EVENT: sc.PACKAGE_DOWNLOADED, sc.F_BYTES: len(data)},
+        )
         return data
 
     def _store(self, result: Result) -> None:
         """Store and publish, retrying while Redis is unreachable (bounded)."""
         channel = defaults.result_key(result.requestId)
         deadline = time.monotonic() + PUBLISH_RETRY_SECONDS
-        with tracer.start_as_current_span("store result"):
+        with tracer.start_as_current_span(sc.SPAN_STORE):
             while True:
                 try:
                     self._publish_once(channel, result)
                     return
                 except REDIS_ERRORS as exc:
-                    log.error("[REDIS] publish failed: %s", describe_redis_error(exc))
+                    log.error(
+                        "[REDIS] publish failed: %s",
+                        describe_redis_error(exc),
+                        extra={sc.EVENT: sc.RESULT_PUBLISH_FAILED, **failure_fields(sc.REDIS, exc)},
+                    )
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.5)  # backoff between retries, not synchronisation
 
     def _publish_once(self, channel: str, result: Result) -> None:
-        with tracer.start_as_current_span(f"publish {channel}", kind=SpanKind.PRODUCER) as span:
+        name = f"{sc.SPAN_PUBLISH} {channel}"
+        with tracer.start_as_current_span(name, kind=SpanKind.PRODUCER) as span:
             span.set_attributes(
                 {
-                    "messaging.system": "redis",
-                    "messaging.destination.name": channel,
-                    "messaging.operation.type": "publish",
+                    sc.MESSAGING_SYSTEM: "redis",
+                    sc.MESSAGING_DESTINATION: channel,
+                    sc.MESSAGING_OPERATION: "publish",
                 }
             )
-            log.info("[REDIS] Publishing result to channel: %s", channel)
+            log.info(
+                "[REDIS] Publishing result to channel: %s",
+                channel,
+                extra={sc.EVENT: sc.RESULT_PUBLISHING, "channel": channel},
+            )
             result.trace = inject_dict()
             try:
                 receivers = self.store.store_and_publish(result.requestId, result.to_json())
@@ -307,8 +400,12 @@ class WorkerAgent:
                 span.record_exception(exc)
                 span.set_status(SpanStatus(StatusCode.ERROR, describe_redis_error(exc)))
                 raise
-            span.set_attribute("nanogrid.publish.receivers", receivers)
-        log.info("[REDIS] Result published successfully, subscribers=%d", receivers)
+            span.set_attribute(sc.PUBLISH_RECEIVERS, receivers)
+        log.info(
+            "[REDIS] Result published successfully, subscribers=%d",
+            receivers,
+            extra={sc.EVENT: sc.RESULT_PUBLISHED, sc.F_RECEIVERS: receivers},
+        )
 
     def _release(self, receipt: str) -> None:
         """Make a message visible again at once (it counts one more receive)."""
@@ -324,21 +421,32 @@ class WorkerAgent:
             self.clients.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
         except (BotoCoreError, ClientError) as exc:
             log.warning(
-                "could not delete the message (it will be redelivered, not re-run): %s", exc
+                "could not delete the message (it will be redelivered, not re-run): %s",
+                exc,
+                extra={sc.EVENT: sc.MESSAGE_NOT_DELETED, **failure_fields(sc.SQS, exc)},
             )
 
 
 def put_run_metrics_traced(clients: AwsClients, result: Result) -> None:
-    with tracer.start_as_current_span("metrics") as span:
-        span.set_attribute("nanogrid.metrics.sent", put_run_metrics(clients.cloudwatch, result))
+    with tracer.start_as_current_span(sc.SPAN_METRICS) as span:
+        span.set_attribute(sc.METRICS_SENT, put_run_metrics(clients.cloudwatch, result))
 
 
 def _messaging_attributes(queue: str, message: Any) -> dict[str, Any]:
     attrs = message.get("Attributes", {})
     return {
-        "messaging.system": "aws_sqs",
-        "messaging.operation.type": "process",
-        "messaging.destination.name": queue,
-        "messaging.message.id": message.get("MessageId", ""),
-        "messaging.aws_sqs.receive_count": int(attrs.get("ApproximateReceiveCount", "1")),
+        sc.MESSAGING_SYSTEM: "aws_sqs",
+        sc.MESSAGING_OPERATION: "process",
+        sc.MESSAGING_DESTINATION: queue,
+        sc.MESSAGE_ID: message.get("MessageId", ""),
+        sc.RECEIVE_COUNT: int(attrs.get("ApproximateReceiveCount", "1")),
     }
+
+
+def _dependency(exc: BaseException) -> str:
+    """The dependency an exception came from (AWS calls raise DependencyError with theirs)."""
+    if isinstance(exc, DependencyError):
+        return exc.dependency
+    if isinstance(exc, ClientError | BotoCoreError):
+        return "aws"
+    return sc.REDIS

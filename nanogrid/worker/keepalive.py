@@ -14,6 +14,8 @@ import redis
 
 from nanogrid import defaults
 from nanogrid.results import REDIS_ERRORS
+from nanogrid.symptoms import failure_fields
+from nanogrid.telemetry import semconv as sc
 from nanogrid.telemetry import untraced
 
 log = logging.getLogger("nanogrid.worker")
@@ -66,6 +68,10 @@ def heartbeat_action(
         except REDIS_ERRORS as exc:
             failures[0] += 1
             if failures[0] == 1:
-                log.warning("heartbeat failed: %s", exc)
+                log.warning(
+                    "heartbeat failed: %s",
+                    exc,
+                    extra={sc.EVENT: sc.HEARTBEAT_FAILED, **failure_fields(sc.REDIS, exc)},
+                )
 
     return beat

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from nanogrid.telemetry import semconv as sc
+
 log = logging.getLogger("nanogrid.worker")
 
 
@@ -49,7 +51,10 @@ class WorkerKnobs:
         os.write(fd, request_id.encode())
         os.close(fd)
         log.warning(
-            "crash knob armed: this worker dies %.1fs into %s", self.crash_after, request_id
+            "crash knob armed: this worker dies %.1fs into %s",
+            self.crash_after,
+            request_id,
+            extra={sc.EVENT: sc.KNOB_ACTIVE, sc.F_KNOB: "crash", "value": self.crash_after},
         )
         timer = threading.Timer(self.crash_after, os.kill, (os.getpid(), signal.SIGKILL))
         timer.daemon = True

@@ -16,12 +16,15 @@ from types import FrameType
 
 from nanogrid import defaults
 from nanogrid.aws import AwsClients, queue_url
+from nanogrid.errors import DependencyError
 from nanogrid.logs import configure_logging
-from nanogrid.results import DEPENDENCY_ERRORS, ResultStore, connect
+from nanogrid.results import DEPENDENCY_ERRORS, FAILURE_ERRORS, ResultStore, connect
 from nanogrid.runtime.base import Runtime
 from nanogrid.runtime.process import ProcessRuntime
 from nanogrid.settings import Settings
+from nanogrid.symptoms import failure_fields
 from nanogrid.telemetry import instrument_libraries, setup_telemetry_from_env, untraced
+from nanogrid.telemetry import semconv as sc
 from nanogrid.worker.agent import WorkerAgent
 from nanogrid.worker.background import Background
 from nanogrid.worker.keepalive import Ticker, heartbeat_action
@@ -77,12 +80,22 @@ def serve(agent: WorkerAgent, stop: threading.Event) -> None:
     )
     beat()
     with Ticker("heartbeat", agent.settings.heartbeat_seconds, beat):
-        log.info("worker %s polling %s", agent.settings.worker_id, agent.queue_url)
+        log.info(
+            "worker %s polling %s",
+            agent.settings.worker_id,
+            agent.queue_url,
+            extra={sc.EVENT: sc.WORKER_POLLING},
+        )
         while not stop.is_set():
             try:
                 agent.poll_once()
-            except DEPENDENCY_ERRORS as exc:
-                log.error("poll failed, retrying: %s", exc)
+            except FAILURE_ERRORS as exc:
+                dependency = exc.dependency if isinstance(exc, DependencyError) else sc.REDIS
+                log.error(
+                    "poll failed, retrying: %s",
+                    exc,
+                    extra={sc.EVENT: sc.POLL_FAILED, **failure_fields(dependency, exc)},
+                )
                 stop.wait(1.0)
 
 
@@ -122,7 +135,15 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, on_signal)
     try:
         if knobs.slow_start:
-            log.warning("slow start knob: waiting %.1fs before polling", knobs.slow_start)
+            log.warning(
+                "slow start knob: waiting %.1fs before polling",
+                knobs.slow_start,
+                extra={
+                    sc.EVENT: sc.KNOB_ACTIVE,
+                    sc.F_KNOB: "slow_start",
+                    "value": knobs.slow_start,
+                },
+            )
             stop.wait(knobs.slow_start)
         agent = build_agent(settings, knobs, args.poll_wait)
         serve(agent, stop)
@@ -134,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
             agent.runtime.close()
             _forget_heartbeat(agent)
         telemetry.shutdown()
-        log.info("worker %s stopped", settings.worker_id)
+        log.info("worker %s stopped", settings.worker_id, extra={sc.EVENT: sc.WORKER_STOPPED})
 
 
 if __name__ == "__main__":

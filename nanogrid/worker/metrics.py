@@ -10,6 +10,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from nanogrid import defaults
 from nanogrid.protocol import ErrorType, Result, Status
+from nanogrid.symptoms import failure_fields
+from nanogrid.telemetry import semconv as sc
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -70,6 +72,10 @@ def put_run_metrics(cloudwatch: CloudWatchClient, result: Result) -> bool:
             ],
         )
     except (BotoCoreError, ClientError) as exc:
-        log.warning("CloudWatch metrics not sent: %s", exc)
+        log.warning(
+            "CloudWatch metrics not sent: %s",
+            exc,
+            extra={sc.EVENT: sc.METRICS_NOT_SENT, **failure_fields(sc.CLOUDWATCH, exc)},
+        )
         return False
     return True

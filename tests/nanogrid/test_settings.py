@@ -105,3 +105,11 @@ def test_limits_override_wins_over_environment():
 def test_bad_number_in_environment_raises():
     with pytest.raises(ValueError, match="soon"):
         Settings.from_env({"NANOGRID_RUN_DEADLINE": "soon"})
+
+
+def test_per_service_endpoints_win_over_the_shared_one():
+    env = {"AWS_ENDPOINT_URL": "http://aws:4566", "AWS_ENDPOINT_URL_S3": "http://s3:9000"}
+    settings = Settings.from_env(env)
+    assert settings.endpoint_for("s3") == "http://s3:9000"
+    assert settings.endpoint_for("sqs") == "http://aws:4566"
+    assert Settings.from_env({}).endpoint_for("dynamodb") is None

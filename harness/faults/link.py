@@ -1,7 +1,8 @@
 """One proxied connection: two pumps that consult the proxy's current faults on every chunk.
 
 Because the fault set is read per chunk, a fault added while a connection is open (a
-long-lived Redis SUBSCRIBE) acts on that connection's next byte.
+long-lived Redis SUBSCRIBE) acts on that connection's next byte. A wire tap, if given, sees
+each chunk as read, before any fault acts on it.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import contextlib
 import logging
 import socket
 import struct
+import time
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from harness.faults.ledger import EventKind, FaultLedger
 from harness.faults.model import Direction, FaultKind
 from harness.faults.schedule import ArmedFault
+from harness.wire.tap import Tap
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +48,12 @@ class Link:
     """A client connection and its upstream connection, pumped both ways."""
 
     def __init__(
-        self, host: LinkHost, connection: int, client: socket.socket, upstream: tuple[str, int]
+        self,
+        host: LinkHost,
+        connection: int,
+        client: socket.socket,
+        upstream: tuple[str, int],
+        tap: Tap | None = None,
     ) -> None:
         self.id = connection
         self._host = host
@@ -57,6 +65,7 @@ class Link:
         self._ending: str | None = None  # "close" or "reset", once asked for
         self.reason: str | None = None
         self.bytes = {Direction.UPSTREAM: 0, Direction.DOWNSTREAM: 0}
+        self._tap = tap
 
     @property
     def ending(self) -> bool:
@@ -84,6 +93,8 @@ class Link:
             self._finish()
 
     def _finish(self) -> None:
+        if self._tap is not None:
+            self._tap.close(time.time_ns())
         detail = {"reason": self.reason, **{f"bytes_{k}": v for k, v in self.bytes.items()}}
         self._record(EventKind.CONNECTION_CLOSED, detail)
         self._host.finished(self)
@@ -145,6 +156,8 @@ class Link:
         try:
             while data := await reader.read(CHUNK):
                 self.bytes[stream] += len(data)
+                if self._tap is not None:  # the tap never raises, never changes data
+                    self._tap.feed(stream.value, data, time.time_ns())
                 await self._forward(stream, data, writer)
             if not writer.is_closing() and writer.can_write_eof():
                 writer.write_eof()  # half-close: the other stream may still flow

@@ -9,6 +9,10 @@ the Controller but fine for the Worker" is one line. Example::
         ...
         proxy.add(Fault("sg-blocks-6379", FaultKind.CONNECT_TIMEOUT))
 
+With ``wire=WireRecorder()`` and ``protocol="redis"`` (or ``"http"``), the proxy also
+decodes what passes and records it as wire evidence (see :mod:`harness.wire`); the
+forwarded bytes stay exactly those sent.
+
 The proxy runs an asyncio loop in a background thread; its public methods are synchronous,
 thread-safe and return once the change is in effect.
 """
@@ -31,6 +35,8 @@ from harness.faults.link import Link
 from harness.faults.listener import Listener, ListenerState
 from harness.faults.model import Direction, Fault, FaultKind
 from harness.faults.schedule import ArmedFault, Phase
+from harness.wire.model import PROTOCOLS, WireRecorder
+from harness.wire.tap import Tap, make_tap
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +49,8 @@ class FaultProxy:
 
     Faults added while connections are open act on them too. Every event goes to ``ledger``
     (a new one if not given). ``stop()`` closes every connection and socket it opened.
+    Given a ``wire`` recorder (and ``decode``), each connection's bytes are decoded as
+    ``protocol`` (``"redis"``, ``"http"``; None counts bytes only) into wire events.
     """
 
     def __init__(
@@ -53,8 +61,16 @@ class FaultProxy:
         ledger: FaultLedger | None = None,
         *,
         listen_host: str = "127.0.0.1",
+        protocol: str | None = None,
+        wire: WireRecorder | None = None,
+        decode: bool = True,
     ) -> None:
+        if protocol is not None and protocol not in PROTOCOLS:
+            raise ProxyError(f"proxy {name!r}: no wire decoder for protocol {protocol!r}")
         self.name = name
+        self.protocol = protocol
+        self.wire = wire
+        self.decode = decode
         self.upstream = (upstream_host, upstream_port)
         self.ledger = ledger if ledger is not None else FaultLedger()
         self.listen_host = listen_host
@@ -291,7 +307,7 @@ class FaultProxy:
 
     def _accept(self, sock: socket.socket) -> None:
         connection, self._next_id = self._next_id, self._next_id + 1
-        link = Link(self, connection, sock, self.upstream)
+        link = Link(self, connection, sock, self.upstream, self._tap(connection))
         self._links[connection] = link
         try:
             peer = sock.getpeername()
@@ -307,6 +323,11 @@ class FaultProxy:
         task = asyncio.get_running_loop().create_task(link.run(), name=f"{self.name}#{connection}")
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+
+    def _tap(self, connection: int) -> Tap | None:
+        if self.wire is None or not self.decode:
+            return None
+        return make_tap(self.protocol, self.name, connection, self.wire.record)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

@@ -4,9 +4,10 @@
 
 Rows: ``/run`` latency of a hello function (warm and cold code cache) next to the floor
 measured in the same run (spawning the same interpreter on the same ``main.py``); the same
-with tracing off; the docker runtime when a Docker engine answers; throughput with 1, 2 and
-4 workers at a concurrency that keeps them busy; the embedded stack's start time; the wall
-time of ``pytest scenarios/``; rendering a report of 10,000 spans. Each stack runs on its
+with tracing off; proxied ``/run`` with the wire decoders on and off; the docker runtime
+when a Docker engine answers; throughput with 1, 2 and 4 workers at a concurrency that keeps
+them busy; the embedded stack's start time; the wall time of ``pytest scenarios/``;
+rendering a report of 10,000 spans. Each stack runs on its
 own embedded backend (a real Redis, the moto server), so the AWS emulator's cost is in the
 figures: it sets much of the floor (see DESIGN-NOTES section 7).
 """
@@ -32,7 +33,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from bench import latency, report_render
+from bench import latency, report_render, wire_decoding
 from harness.procs import StartupError
 from harness.stack import Stack, StackConfig
 
@@ -162,6 +163,15 @@ def run(args: argparse.Namespace) -> Table:
     bench.latency_rows(spawn, ", tracing off", off)
     on, untraced = (_p50(bench.rows, case) for case in ("/run warm, p50", "tracing off"))
     bench.rows.append(Row("tracing on / off (warm p50)", f"{on / untraced:.2f}x", ""))
+    wire = wire_decoding.measure(args.runs)
+    on, off = (statistics.median(wire[k]) for k in ("decoding on", "decoding off"))
+    bench.rows.append(
+        Row(
+            "proxied /run p50, wire decoding on / off",
+            f"{wire_decoding.ratio(wire):.2f}x",
+            f"{on:.1f} / {off:.1f} ms, every path proxied",
+        )
+    )
     problem = docker_problem()
     if problem is None:
         docker = StackConfig(workers=1, runtime="docker", ready_timeout=20)

@@ -7,6 +7,7 @@ timestamp, so the same call gives the same sha256. The bad zips are those
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
 import textwrap
@@ -68,6 +69,24 @@ def _build(
 def function_zip(source: str, extra: dict[str, bytes | str] | None = None) -> bytes:
     """A valid function zip: ``main.py`` holding ``source``, plus ``extra`` files by name."""
     return _build([("main.py", source), *(extra or {}).items()])
+
+
+def payload(size: int, seed: bytes = b"nanogrid") -> bytes:
+    """``size`` deterministic, incompressible bytes (a hash chain)."""
+    out = bytearray()
+    block = seed
+    while len(out) < size:
+        block = hashlib.sha256(block).digest()
+        out += block
+    return bytes(out[:size])
+
+
+def memo_with_payload_zip(size: int = 64_000) -> bytes:
+    """The memo's function with an incompressible ``data.bin`` of ``size`` bytes beside it:
+    a package whose download takes measurable time under a bandwidth cap."""
+    return _build(
+        [("main.py", MEMO_SOURCE), ("data.bin", payload(size))], method=zipfile.ZIP_STORED
+    )
 
 
 def memo_function_zip() -> bytes:

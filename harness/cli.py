@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,12 +31,16 @@ from rich.progress import (
 from rich.table import Table
 
 from harness import artifacts, traces
+from harness.accuracy import Grade, grade, totals
+from harness.analysis import diagnose
 from harness.env.base import Backend, Endpoints
 from harness.env.embedded import EmbeddedBackend
 from harness.env.external import ExternalBackend
+from harness.evidence import find_runs, load, run_name
 from harness.procs import Terminated, install_signal_handlers
 from harness.replay import render_bundle, replay
-from harness.scenario.catalogue import find, load_catalogue
+from harness.report.verdict import variant_dict, write_document
+from harness.scenario.catalogue import find, load_catalogue, load_path
 from harness.scenario.model import Scenario, Variant
 from harness.scenario.play import Outcome
 from harness.stack import Stack, StackConfig
@@ -248,7 +254,13 @@ LangOption = Annotated[str, typer.Option("--lang", help="report language: en or 
 
 @app.command("replay")
 def replay_command(
-    name: Annotated[str | None, typer.Argument(help="scenario name (see `scenarios`)")] = None,
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="scenario name (see `scenarios`), or a .py file or folder of them declaring "
+            "SCENARIO (your own scenarios)"
+        ),
+    ] = None,
     all_: Annotated[bool, typer.Option("--all", help="replay the whole catalogue")] = False,
     out: Annotated[
         Path | None, typer.Option(help="bundle directory (default reports/NAME)")
@@ -267,11 +279,12 @@ def replay_command(
     if all_ == (name is not None):
         err.print("[red]give a scenario NAME or --all[/] (`nanogrid-harness scenarios` lists them)")
         raise typer.Exit(2)
-    chosen = list(load_catalogue().values()) if all_ else [_find(str(name))]
-    root = out if out is not None and all_ else Path("reports")
+    chosen = list(load_catalogue().values()) if all_ else _chosen(str(name))
+    many = all_ or len(chosen) > 1
+    root = out if out is not None and many else Path("reports")
 
     def bundle(scenario: Scenario) -> Path:
-        return out if out is not None and not all_ else root / scenario.name
+        return out if out is not None and not many else root / scenario.name
 
     external = ExternalOptions(redis_url, aws_endpoint_url, region)
     outcomes = _replay_with_progress(chosen, bundle, lang, lambda d: _backend(backend, d, external))
@@ -293,6 +306,107 @@ def report_command(
         raise typer.Exit(2) from exc
     for path in files.values():
         print(path)
+
+
+def _chosen(name: str) -> list[Scenario]:
+    """A catalogue scenario by name, or the scenarios of a .py file or folder."""
+    path = Path(name)
+    if name.endswith(".py") or path.is_dir():
+        try:
+            return load_path(path)
+        except ValueError as exc:
+            err.print(f"[red]{exc}[/]")
+            raise typer.Exit(2) from exc
+    return [_find(name)]
+
+
+@app.command("diagnose")
+def diagnose_command(
+    evidence: Annotated[
+        list[Path],
+        typer.Argument(help="run directories, or bundles / folders holding them"),
+    ],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="write the verdict JSON here")
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="a healthy run directory to compare with")
+    ] = None,
+) -> None:
+    """Diagnose stored runs from their evidence alone; print each one's causes."""
+    try:
+        dirs = find_runs(evidence)
+        base = load(baseline) if baseline is not None else None
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    variants = []
+    names = []
+    for directory in dirs:
+        run = load(directory)
+        scenario, variant = run_name(run)
+        names.append(scenario)
+        diagnosis = diagnose(run, baseline=base)
+        variants.append(variant_dict(variant, diagnosis))
+        causes = ", ".join(v.code for v in diagnosis.causes()) or "none"
+        follows = ", ".join(
+            f"{v.code} (from {', '.join(v.caused_by)})" for v in diagnosis.consequences()
+        )
+        print(
+            f"{scenario} / {variant}: client saw {diagnosis.client_status or '-'}; "
+            f"CAUSE {causes}" + (f"; CONSEQUENCE {follows}" if follows else "")
+        )
+    if json_out is not None:
+        scenario_name = names[0] if len(set(names)) == 1 else "diagnose"
+        write_document(json_out, {"scenario": scenario_name, "variants": variants})
+        err.print(f"verdict JSON written to {json_out}")
+
+
+@app.command("accuracy")
+def accuracy_command(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="scenarios to replay (default: the catalogue)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="keep the run directories here (default: a temp dir)")
+    ] = None,
+) -> None:
+    """Replay scenarios, diagnose each run blind (no fault ledger, no declaration, no
+    baseline) and grade it against the scenario: a table, the totals last."""
+    logging.basicConfig(level=logging.WARNING)
+    install_signal_handlers(_STOP_SIGNALS)
+    chosen = [s for n in names for s in _chosen(n)] if names else list(load_catalogue().values())
+    with contextlib.ExitStack() as stack:
+        root = out or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="accuracy-")))
+        outcomes = _replay_with_progress(
+            chosen, lambda s: root / s.name, "en", lambda d: _backend(BackendName.embedded, d)
+        )
+        by_name = {s.name: s for s in chosen}
+        grades = [
+            grade(o.scenario, by_name[o.scenario].variant(o.variant), load(o.run_dir))
+            for o in outcomes
+        ]
+    _print_grades(grades)
+    if not all(g.exact for g in grades):
+        raise typer.Exit(1)
+
+
+def _print_grades(grades: list[Grade]) -> None:
+    table = Table(title="Blind diagnosis accuracy")
+    for column in ("scenario", "variant", "expected", "confirmed", "exact"):
+        table.add_column(column)
+    for g in grades:
+        confirmed = ", ".join(g.causes) + (
+            f" (+ {', '.join(g.consequences)})" if g.consequences else ""
+        )
+        table.add_row(
+            g.scenario, g.variant, ", ".join(g.expected), confirmed, "yes" if g.exact else "NO"
+        )
+    Console(width=160).print(table)
+    for g in grades:
+        for problem in g.problems:
+            print(f"{g.scenario} / {g.variant}: {problem}")
+    print(totals(grades))
 
 
 def _find(name: str) -> Scenario:

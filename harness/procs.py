@@ -80,6 +80,9 @@ class ManagedProcess:
         self.env = dict(env) if env is not None else None
         self.cwd = cwd
         self._proc: subprocess.Popen[bytes] | None = None
+        self.started_ns = 0  # wall clock (ns) of the spawn
+        self.ended_ns = 0  # wall clock (ns) of the exit, as the reaper saw it; 0 while alive
+        self.stopped = False  # the exit was asked for by stop(), not a crash
 
     def start(self) -> ManagedProcess:
         """Spawn the process. Its log file is appended to, after a header line."""
@@ -99,9 +102,31 @@ class ManagedProcess:
                 start_new_session=True,
                 preexec_fn=_die_with_parent(os.getpid()),
             )
+        self.started_ns = time.time_ns()
         _register(self)
+        reaper = threading.Thread(target=self._reap, name=f"reap-{self.name}", daemon=True)
+        reaper.start()
         logger.info("started %s pid=%d log=%s", self.name, self._proc.pid, self.log_path)
         return self
+
+    def _reap(self) -> None:
+        """Record the moment the child exits (the supervisor's view of its lifetime)."""
+        proc = self._proc
+        if proc is not None:
+            proc.wait()
+            self.ended_ns = time.time_ns()
+
+    def lifetime(self) -> dict[str, object]:
+        """The supervisor's record of this process: when it ran and how it ended."""
+        code = self.returncode
+        return {
+            "component": self.name,
+            "pid": self._proc.pid if self._proc else None,
+            "startedNs": self.started_ns,
+            "endedNs": self.ended_ns or None,
+            "exitCode": code,
+            "stopped": self.stopped,
+        }
 
     @property
     def pid(self) -> int:
@@ -158,11 +183,23 @@ class ManagedProcess:
         if proc is None:
             return None
         if proc.poll() is None:
+            self.stopped = True
             _signal_group(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 logger.warning("%s ignored SIGTERM for %gs; killing it", self.name, timeout)
+        _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait()
+        _unregister(self)
+        return proc.returncode
+
+    def kill(self) -> int | None:
+        """SIGKILL the group at once (a supervisor's hard stop); counts as stopped."""
+        proc = self._proc
+        if proc is None:
+            return None
+        self.stopped = self.stopped or proc.poll() is None
         _signal_group(proc.pid, signal.SIGKILL)
         proc.wait()
         _unregister(self)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from harness import traces
+from harness.analysis import Diagnosis
 from harness.env.base import Backend
 from harness.env.embedded import EmbeddedBackend
 from harness.evidence import SCENARIO_FILE, load
@@ -41,8 +42,11 @@ def _declared_order(dirs: list[Path]) -> dict[str, int]:
     return {}
 
 
-def render_bundle(bundle: Path, lang: str = "en") -> dict[str, Path]:
-    """Write the reports and trace files of a bundle from its stored evidence."""
+def render_bundle(
+    bundle: Path, lang: str = "en", diagnoses: Mapping[str, Diagnosis] | None = None
+) -> dict[str, Path]:
+    """Write the reports and trace files of a bundle from its stored evidence (and the
+    runs' diagnoses, when given; otherwise each run is diagnosed from its evidence)."""
     dirs = variant_dirs(bundle)
     if not dirs:
         raise FileNotFoundError(f"{bundle} holds no run ({SCENARIO_FILE} in a subdirectory)")
@@ -50,7 +54,8 @@ def render_bundle(bundle: Path, lang: str = "en") -> dict[str, Path]:
     scenario = variants[0][1].scenario
     control_name = scenario.get("control")
     control = next((ev for name, ev in variants if name == control_name), None)
-    files = write_report(bundle, str(scenario.get("name", bundle.name)), variants, control, lang)
+    name = str(scenario.get("name", bundle.name))
+    files = write_report(bundle, name, variants, control, lang, diagnoses=diagnoses)
     spans = [span for _, evidence in variants for span in evidence.spans]
     traces.write_otlp_jsonl(spans, bundle / TRACE_JSONL)
     (bundle / TRACE_JAEGER).write_text(json.dumps(traces.to_jaeger(spans)))
@@ -71,6 +76,7 @@ def replay(
             for scenario in scenarios:
                 bundle = out_dir(scenario)
                 hook = (lambda v, s=scenario: on_variant(s, v)) if on_variant else None
-                outcomes += play(harness, scenario, bundle, hook)
-                render_bundle(bundle, lang)
+                played = play(harness, scenario, bundle, hook)
+                render_bundle(bundle, lang, {o.variant: o.diagnosis for o in played})
+                outcomes += played
     return outcomes

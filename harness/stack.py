@@ -76,6 +76,7 @@ class Stack:
         self._worker_seq = 0
         self.controller_extra: dict[str, str] = {}
         self.worker_extra: dict[str, str] = {}
+        self.history: list[ManagedProcess] = []  # every component started, in order
 
     @classmethod
     @contextlib.contextmanager
@@ -166,6 +167,7 @@ class Stack:
             "controller", argv, log_path=self.run_dir / "controller.log", env=env
         )
         self.controller.start()
+        self.history.append(self.controller)
         return self.controller
 
     def start_worker(self, extra_env: Mapping[str, str] | None = None) -> ManagedProcess:
@@ -190,7 +192,16 @@ class Stack:
         proc = ManagedProcess(name, argv, log_path=self.run_dir / f"{name}.log", env=env)
         proc.start()
         self.workers.append(proc)
+        self.history.append(proc)
         return proc
+
+    def lifetimes(self, start_ns: int, end_ns: int) -> list[dict[str, object]]:
+        """The supervisor's records of the components alive at some point in the window."""
+        return [
+            p.lifetime()
+            for p in self.history
+            if p.started_ns <= end_ns and (not p.ended_ns or p.ended_ns >= start_ns)
+        ]
 
     def wait_healthy(self, timeout: float | None = None, require_workers: bool = False) -> None:
         """Poll ``/health`` until 200 (and, if asked, a heartbeat from each running worker).
@@ -209,10 +220,15 @@ class Stack:
         self.controller.wait_ready(healthy, timeout, interval=0.05, transient=(httpx.HTTPError,))
 
     def ensure(
-        self, controller_env: Mapping[str, str], worker_env: Mapping[str, str], workers: int
+        self,
+        controller_env: Mapping[str, str],
+        worker_env: Mapping[str, str],
+        workers: int,
+        require_workers: bool = True,
     ) -> None:
         """Restart what differs: the controller when its extra environment changed; the
-        workers when theirs changed, their count differs or one of them died."""
+        workers when theirs changed, their count differs or one of them died. With
+        ``require_workers`` False the workers need not be polling yet (a slow start)."""
         if (
             self.controller is None
             or not self.controller.alive
@@ -233,7 +249,7 @@ class Stack:
             for _ in range(workers):
                 self.start_worker(worker_env)
             self.worker_extra = dict(worker_env)
-        self.wait_healthy(require_workers=True)
+        self.wait_healthy(require_workers=require_workers)
 
     def exports(self) -> dict[str, str]:
         """The shell-sourceable ``KEY=value`` lines ``nanogrid-harness up`` prints."""

@@ -9,7 +9,7 @@ SCENARIO = single(
     incident="incident-2025-12-02",
     workload=Workload(source=FAILING_SOURCE),
     expect=Expect("TIMEOUT", later_status="FAILED"),
-    verdicts=("FAILED_NOT_PROPAGATED",),
+    verdicts=("FUNCTION_FAILED", "FAILED_NOT_PROPAGATED"),
     controller_env={"NANOGRID_LEGACY_IGNORE_FAILED": "1"},
 )
 

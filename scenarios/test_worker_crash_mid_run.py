@@ -8,7 +8,7 @@ SCENARIO = single(
     "and the controller, still waiting, gets the result.",
     workload=Workload(source=hang_source(1.0)),
     expect=Expect("SUCCESS", min_deliveries=2, later_status="SUCCESS"),
-    verdicts=("WORKER_CRASHED_REDELIVERED",),
+    verdicts=("WORKER_CRASHED",),
     controller_env={"NANOGRID_RUN_DEADLINE": "10"},
     worker_env={"NANOGRID_KNOB_CRASH_MARKER": "{run_dir}/crash-marker"},
 )

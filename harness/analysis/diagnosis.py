@@ -15,8 +15,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from harness.analysis.causality import assign_roles
 from harness.analysis.facts import RunFacts
-from harness.analysis.model import Divergence, Hypothesis, Phrase, Verdict, VerdictStatus
+from harness.analysis.model import Divergence, Hypothesis, Phrase, Role, Verdict, VerdictStatus
 from harness.analysis.rules import RULES
 from harness.analysis.steps import first_divergence
 from harness.analysis.taxonomy import HEALTHY, VERDICTS
@@ -42,6 +43,13 @@ class Diagnosis:
     def confirmed_codes(self) -> list[str]:
         return [v.code for v in self.verdicts if v.confirmed]
 
+    def causes(self) -> list[Verdict]:
+        """The confirmed root causes (HEALTHY when nothing is wrong)."""
+        return [v for v in self.verdicts if v.confirmed and v.role is not Role.CONSEQUENCE]
+
+    def consequences(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.confirmed and v.role is Role.CONSEQUENCE]
+
     def verdict(self, code: str) -> Verdict:
         for found in self.verdicts:
             if found.code == code:
@@ -50,9 +58,13 @@ class Diagnosis:
 
     @property
     def client_status(self) -> str | None:
-        """The first ``/run`` call's client-visible status (None without one)."""
+        """The first ``/run`` call's client-visible status; without one, the last upload's
+        (None when the client made neither)."""
         runs = self.facts.evidence.runs
-        return runs[0].status if runs else None
+        if runs:
+            return runs[0].status
+        uploads = self.facts.uploads
+        return uploads[-1].status if uploads else None
 
 
 def diagnose(evidence: Evidence, baseline: Evidence | None = None) -> Diagnosis:
@@ -61,6 +73,7 @@ def diagnose(evidence: Evidence, baseline: Evidence | None = None) -> Diagnosis:
     facts = RunFacts(evidence)
     base = RunFacts(baseline) if baseline is not None else None
     faults = [rule(facts, base) for rule in RULES]
+    assign_roles(faults)
     verdicts = [healthy(facts, faults), *faults]
     diagnosis = Diagnosis(facts, verdicts)
     if any(r.client_status == "TIMEOUT" for r in facts.requests):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from harness.analysis.facts import CLIENT, RequestFacts, log_component, message
 from harness.analysis.model import Phrase
 from harness.evidence import log_time_ns
+from nanogrid.telemetry import semconv as sc
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def memo_steps(req: RequestFacts) -> list[MemoStep]:
 
 
 def _sent(req: RequestFacts) -> MemoStep:
-    send = req.first("send")
+    send = req.first(sc.SPAN_SEND)
     ts = send.end_ns if send else req.start_ns
     if req.sent:
         return MemoStep(
@@ -57,14 +58,14 @@ def _sent(req: RequestFacts) -> MemoStep:
 
 def _worker(req: RequestFacts) -> MemoStep:
     process = req.processes[-1] if req.processes else None
-    received = req.logs_with("Received task")
+    received = req.events(sc.TASK_RECEIVED)
     if process is None and not received:
         p = Phrase("memo.worker_unknown", "Worker: no worker reported receiving the task")
         return MemoStep(2, req.end_ns, "worker", p, "unknown")
     start = process.start_ns if process else log_time_ns(received[-1])
     comp = log_component(received[-1]) if received else "worker"
-    store = req.first("store result")
-    done = req.logs_with("[DONE][")
+    store = req.first(sc.SPAN_STORE)
+    done = req.events(sc.TASK_DONE)
     end = store.start_ns if store else (log_time_ns(done[-1]) if done else 0)
     if not end:
         p = Phrase("memo.worker_unfinished", "Worker: received the task, never reported finishing")
@@ -99,7 +100,7 @@ def _publish(req: RequestFacts) -> MemoStep:
 def _outcome(req: RequestFacts) -> MemoStep:
     call, status = req.call, req.client_status
     if status == "TIMEOUT":
-        logged = req.logs_with("Timeout waiting for result")
+        logged = req.events(sc.RUN_TIMEOUT)
         ts = log_time_ns(logged[0]) if logged else call.endNs
         deadline = call.body.get("deadlineSeconds", "?")
         p = Phrase(
@@ -121,6 +122,6 @@ def _outcome(req: RequestFacts) -> MemoStep:
     return MemoStep(4, call.endNs, "controller", p, "done" if status == "SUCCESS" else "failed")
 
 
-def last_message(req: RequestFacts, needle: str) -> str:
-    found = req.logs_with(needle)
+def last_message(req: RequestFacts, event: str) -> str:
+    found = req.events(event)
     return message(found[-1]) if found else ""

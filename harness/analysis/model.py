@@ -26,8 +26,10 @@ class EvidenceKind(StrEnum):
 
     SPAN = "span"  # a span, one of its events, or an attribute
     LOG = "log"  # a JSON log line
-    FAULT = "fault"  # a fault ledger event
+    WIRE = "wire"  # what a proxy saw pass on the network
+    COMPONENT = "component"  # the supervisor's record of a component's lifetime
     CALL = "call"  # what the client saw
+    FAULT = "fault"  # a fault ledger event: drawn on the timeline, never a verdict's evidence
 
 
 def clock(ts_ns: int) -> str:
@@ -71,9 +73,19 @@ class Phrase:
         return (template or self.en).format(**self.params)
 
 
+class Role(StrEnum):
+    """What a confirmed verdict is in the causal chain."""
+
+    CAUSE = "cause"  # a root cause: nothing else confirmed explains it
+    CONSEQUENCE = "consequence"  # follows from the verdicts in ``caused_by``
+
+
 @dataclass
 class Verdict:
-    """A taxonomy code with its status, evidence, because/however phrases and detail."""
+    """A taxonomy code with its status, evidence, because/however phrases and detail.
+
+    A confirmed verdict has a ``role``; a consequence names its causes in ``caused_by``.
+    """
 
     code: str
     status: VerdictStatus
@@ -81,6 +93,8 @@ class Verdict:
     because: list[Phrase] = field(default_factory=list)
     however: list[Phrase] = field(default_factory=list)
     detail: dict[str, Any] = field(default_factory=dict)
+    role: Role | None = None
+    caused_by: list[str] = field(default_factory=list)
 
     @property
     def explanation(self) -> str:

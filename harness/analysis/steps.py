@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from harness.analysis.facts import CLIENT, RequestFacts, RunFacts, log_component
 from harness.analysis.model import Divergence, Step
 from harness.evidence import Evidence, log_time_ns
+from nanogrid.telemetry import semconv as sc
 
 SMALL_ZIP_BYTES = 100
 
@@ -27,30 +28,30 @@ def request_steps(facts: RunFacts, req: RequestFacts) -> list[Step]:
 
 
 def _controller(req: RequestFacts) -> Iterator[Step]:
-    for span in req.named("subscribe"):
-        confirmed = any(e.name == "subscribe confirmed" for e in span.events)
+    for span in req.named(sc.SPAN_SUBSCRIBE):
+        confirmed = any(e.name == sc.EV_SUBSCRIBE_CONFIRMED for e in span.events)
         yield Step(
             "subscribed", "confirmed" if confirmed else "failed", span.start_ns, "controller"
         )
-    if not req.named("subscribe"):
-        for line in req.logs_with("Subscribing to channel")[:1]:
+    if not req.named(sc.SPAN_SUBSCRIBE):
+        for line in req.events(sc.RESULT_SUBSCRIBING)[:1]:
             yield Step("subscribed", "requested", log_time_ns(line), "controller")
-    send = req.first("send")
+    send = req.first(sc.SPAN_SEND)
     if send is not None:
         yield Step("task sent", "failed" if send.is_error else "ok", send.start_ns, "controller")
     elif req.sent:
-        line = req.logs_with("message sent to SQS")[0]
+        line = req.events(sc.TASK_SENT)[0]
         yield Step("task sent", "ok", log_time_ns(line), "controller")
-    for span in req.named("wait"):
+    for span in req.named(sc.SPAN_WAIT):
         for event in span.events:
-            if event.name in ("message received", "stored result read"):
+            if event.name in (sc.EV_MESSAGE_RECEIVED, sc.EV_STORED_RESULT_READ):
                 yield Step(
                     "controller received",
                     str(event.attributes.get("status")),
                     event.ts_ns,
                     "controller",
                 )
-            elif event.name in ("message ignored", "deadline hit", "connection lost"):
+            elif event.name in (sc.EV_MESSAGE_IGNORED, sc.EV_DEADLINE_HIT, sc.EV_CONNECTION_LOST):
                 yield Step(
                     f"controller {event.name}",
                     str(event.attributes.get("status", "")),
@@ -61,23 +62,27 @@ def _controller(req: RequestFacts) -> Iterator[Step]:
 
 def _worker(facts: RunFacts, req: RequestFacts) -> Iterator[Step]:
     for span in req.processes:
-        count = span.attributes.get("messaging.aws_sqs.receive_count", 1)
+        count = span.attributes.get(sc.RECEIVE_COUNT, 1)
         yield Step("task received", f"delivery {count}", span.start_ns, facts.component(span))
     if not req.processes:
-        for line in req.logs_with("Received task"):
+        for line in req.events(sc.TASK_RECEIVED):
             yield Step("task received", "ok", log_time_ns(line), log_component(line))
-    for span in req.named("download"):
-        size = int(span.attributes.get("nanogrid.zip.bytes", SMALL_ZIP_BYTES))
+    for span in req.named(sc.SPAN_DOWNLOAD):
+        size = int(span.attributes.get(sc.ZIP_BYTES, SMALL_ZIP_BYTES))
         outcome = (
             "failed" if span.is_error else ("empty archive" if size < SMALL_ZIP_BYTES else "ok")
         )
+        outcome = outcome if span.ended else "never finished"
         yield Step("package downloaded", outcome, span.start_ns, facts.component(span))
-    for span in req.named("validate and extract"):
+    for span in req.named(sc.SPAN_EXTRACT):
         outcome = "invalid" if span.is_error else "ok"
         yield Step("package extracted", outcome, span.start_ns, facts.component(span))
-    for span in req.named("execute"):
+    for span in req.named(sc.SPAN_EXECUTE):
         yield Step(
-            "function executed", _execution(span.attributes), span.start_ns, facts.component(span)
+            "function executed",
+            _execution(span.attributes, span.ended),
+            span.start_ns,
+            facts.component(span),
         )
     for span in req.publishes:
         yield Step(
@@ -88,10 +93,12 @@ def _worker(facts: RunFacts, req: RequestFacts) -> Iterator[Step]:
         )
 
 
-def _execution(attrs: dict[str, object]) -> str:
-    if attrs.get("nanogrid.timed_out"):
+def _execution(attrs: dict[str, object], ended: bool = True) -> str:
+    if not ended:
+        return "never finished"
+    if attrs.get(sc.TIMED_OUT):
         return "timed out"
-    if attrs.get("nanogrid.out_of_memory"):
+    if attrs.get(sc.OUT_OF_MEMORY):
         return "out of memory"
     return f"exit {attrs.get('process.exit.code')}"
 
@@ -99,7 +106,7 @@ def _execution(attrs: dict[str, object]) -> str:
 def _published(req: RequestFacts, attrs: dict[str, object], error: bool) -> str:
     if error:
         return "failed"
-    receivers = int(str(attrs.get("nanogrid.publish.receivers", 1)))
+    receivers = int(str(attrs.get(sc.PUBLISH_RECEIVERS, 1)))
     return f"{req.published_status}, {'subscribed' if receivers else 'no receiver'}"
 
 

@@ -37,7 +37,7 @@ class TimelineRow:
     ts_ns: int
     offset_ms: float
     component: str
-    kind: str  # span | event | log | fault | call | idle | unknown
+    kind: str  # span | event | log | wire | component | fault | call | idle | unknown
     event: str
     evidence: str
     ref: str = ""
@@ -92,6 +92,8 @@ def request_timeline(facts: RunFacts, req: RequestFacts) -> RequestTimeline:
     start, end = req.start_ns, req.end_ns
     raw = [*_span_rows(facts, req), *_log_rows(facts, req), *_call_rows(facts, req)]
     raw += _fault_rows(facts, start, end)
+    raw += _wire_rows(facts, req, start, end)
+    raw += _component_rows(facts, start, end)
     raw.sort(key=lambda r: r[0])
     raw += _unknown_rows(facts, req, end)
     rows = [
@@ -113,6 +115,10 @@ def _span_rows(facts: RunFacts, req: RequestFacts) -> Iterator[_Raw]:
         attrs = " ".join(f"{k}={v}" for k, v in key_attributes(span).items())
         status = "error" if span.is_error else "done"
         yield span.start_ns, comp, "span", f"▶ {span.name}", "", span_ref(span), "done"
+        if not span.end_ns:
+            text = "started, never finished (its process ended first)"
+            yield req.end_ns, comp, "span", f"? {span.name}", text, span_ref(span), "unknown"
+            continue
         ended = f"■ {span.name} ({span.duration_ns / 1e6:.1f} ms)"
         note = span.status_message or attrs
         yield span.end_ns, comp, "span", ended, note, span_ref(span, "end"), status
@@ -159,8 +165,40 @@ def _call_rows(facts: RunFacts, req: RequestFacts) -> Iterator[_Raw]:
         )
 
 
+def _wire_rows(facts: RunFacts, req: RequestFacts, start: int, end: int) -> Iterator[_Raw]:
+    """What the network saw, in its own lane per path: each call and its answer."""
+    for call in facts.wire.calls:
+        mine = req.request_id in call.target or start <= call.start_ns <= end
+        if not mine or call.name in ("PING",):
+            continue
+        if call.answer is None:
+            answer, status = "no answer", "unknown" if not call.closed_ns else "error"
+        elif call.error:
+            answer, status = call.error, "error"
+        else:
+            answer, status = f"answered in {call.duration_ns / 1e6:.1f} ms", "done"
+            if call.receivers is not None:
+                answer = f"receivers={call.receivers}"
+        event = f"⇄ {call.name} {call.target}".strip()
+        yield call.start_ns, call.path, "wire", event, answer, facts.wire_ref(call.request), status
+
+
+def _component_rows(facts: RunFacts, start: int, end: int) -> Iterator[_Raw]:
+    """The supervisor's view: components that exited during the request."""
+    for life in facts.components:
+        if life.ended_ns is None or not start <= life.ended_ns <= end:
+            continue
+        code = life.exit_code
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"status {code}"
+        verb = "stopped" if life.stopped else "exited"
+        status = "error" if life.crashed else "done"
+        text = f"pid {life.pid} {verb}: {how}"
+        yield life.ended_ns, life.component, "component", f"process {verb}", text, "", status
+
+
 def _fault_rows(facts: RunFacts, start: int, end: int) -> Iterator[_Raw]:
-    for index, ev in enumerate(facts.ledger):
+    """The fault ledger, drawn for the reader: never evidence for a verdict."""
+    for index, ev in enumerate(facts.evidence.ledger):
         if ev.event in _QUIET_LEDGER or not start <= ev.ts_ns <= end:
             continue
         parts = [str(ev.kind or ""), str(ev.direction or "")]

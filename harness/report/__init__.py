@@ -13,8 +13,10 @@ after the fix. Renderers: :mod:`harness.report.markdown`, :mod:`harness.report.h
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
+from harness.analysis import Diagnosis
 from harness.evidence import Evidence
 from harness.report import i18n
 from harness.report.context import control_view, observations, variant_view
@@ -34,24 +36,30 @@ def write_report(
     control: Evidence | None = None,
     lang: str = "en",
     baseline: Evidence | None = None,
+    diagnoses: Mapping[str, Diagnosis] | None = None,
 ) -> dict[str, Path]:
-    """Diagnose every variant and write the three files; returns them by name.
+    """Write the three files from each variant's diagnosis; returns them by name.
 
-    ``baseline`` (a healthy run) defaults to ``control``; it sharpens the latency rule and
-    names each variant's first divergence from it.
+    ``diagnoses`` (by variant name) are the runs' own diagnoses; a variant without one is
+    diagnosed here, with ``baseline`` (a healthy run, default ``control``), which sharpens
+    the latency rule and names each variant's first divergence from it.
     """
     i18n.check_lang(lang)
     out_dir.mkdir(parents=True, exist_ok=True)
     base = baseline if baseline is not None else control
-    views = [variant_view(lang, n, name, ev, base) for n, (name, ev) in enumerate(variants, 1)]
+    given = diagnoses or {}
+    views = [
+        variant_view(lang, n, name, ev, base, given.get(name))
+        for n, (name, ev) in enumerate(variants, 1)
+    ]
     table = observations(lang, views)
     ctl = control_view(control)
     md = out_dir / REPORT_MD
     md.write_text(render_markdown(scenario_name, views, table, ctl, lang), encoding="utf-8")
     html = out_dir / REPORT_HTML
     html.write_text(render_html(scenario_name, views, table, ctl, lang), encoding="utf-8")
-    diagnoses = [(v.name, v.diagnosis) for v in views]
-    verdict = write_verdict_json(out_dir / VERDICT_JSON, scenario_name, diagnoses)
+    diagnosed = [(v.name, v.diagnosis) for v in views]
+    verdict = write_verdict_json(out_dir / VERDICT_JSON, scenario_name, diagnosed)
     return {REPORT_MD: md, REPORT_HTML: html, VERDICT_JSON: verdict}
 
 

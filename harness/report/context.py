@@ -23,6 +23,7 @@ from harness.analysis import (
 from harness.analysis.facts import RequestFacts, log_component, message
 from harness.evidence import Evidence, log_time_ns
 from harness.report import i18n
+from nanogrid.telemetry import semconv as sc
 
 LOG_EXCERPT_LINES = 25
 
@@ -79,9 +80,15 @@ def verdict_view(lang: str, verdict: Verdict) -> VerdictView:
 
 
 def variant_view(
-    lang: str, index: int, name: str, evidence: Evidence, baseline: Evidence | None
+    lang: str,
+    index: int,
+    name: str,
+    evidence: Evidence,
+    baseline: Evidence | None,
+    diagnosis: Diagnosis | None = None,
 ) -> VariantView:
-    diagnosis = diagnose(evidence, baseline)
+    """The view of one run; ``diagnosis`` is the run's own (made here when not given)."""
+    diagnosis = diagnosis or diagnose(evidence, baseline if baseline is not evidence else None)
     timeline = build_timeline(evidence, diagnosis.facts)
     verdicts = [verdict_view(lang, v) for v in diagnosis.verdicts]
     req = diagnosis.facts.requests[0] if diagnosis.facts.requests else None
@@ -183,8 +190,8 @@ def _receivers(lang: str, req: RequestFacts, _: Diagnosis) -> str:
 
 
 def _order(lang: str, req: RequestFacts, _: Diagnosis) -> str:
-    sub = req.logs_with("Subscribing to channel")
-    sent = req.logs_with("message sent to SQS")
+    sub = req.events(sc.RESULT_SUBSCRIBING)
+    sent = req.events(sc.TASK_SENT)
     if not sub or not sent:
         return i18n.t(lang, "obs.none")
     a, b = log_time_ns(sub[0]), log_time_ns(sent[0])

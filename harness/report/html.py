@@ -32,7 +32,7 @@ vertical-align:top;text-align:left}pre{background:#f6f6f6;padding:.6em;overflow:
 font-size:12px;padding:2px 4px;overflow:hidden;white-space:nowrap}.track{position:relative;flex:1}
 .fault-interval{position:absolute;top:0;bottom:0;background:rgba(229,57,53,.22)}
 .fault-shadow{background:rgba(229,57,53,.10)}.bar{position:absolute;top:5px;height:12px;
-background:#90caf9;min-width:1px}.bar.error{background:#ef9a9a}.mark{position:absolute;top:3px;
+background:#90caf9;min-width:1px}.bar.error{background:#ef9a9a}.bar.open,.wf-bar.open{background:repeating-linear-gradient(90deg,#90caf9 0 6px,#fff 6px 9px)}.mark{position:absolute;top:3px;
 width:3px;height:16px;background:#455a64}.mark.error{background:#c62828}
 .mark.unknown{background:#f9a825}.wf-row{display:flex;font-size:12px;height:16px}
 .wf-name{width:22em;overflow:hidden;white-space:nowrap}.wf-track{position:relative;flex:1}
@@ -139,13 +139,14 @@ def request_lanes(req: RequestTimeline, timeline: Timeline) -> dict[str, Any]:
     waterfall = []
     for span in req.spans:
         comp = req.span_components.get(span.span_id, span.service)
-        css = " error" if span.is_error else ""
-        title = f"{span.name} [{comp}] {span.duration_ns / 1e6:.1f} ms"
-        box = scale.box(span.start_ns, span.end_ns, title, css)
+        css = " error" if span.is_error else ("" if span.ended else " open")
+        took = f"{span.duration_ns / 1e6:.1f} ms" if span.ended else "started, never finished"
+        title = f"{span.name} [{comp}] {took}"
+        box = scale.box(span.start_ns, span.end_ns if span.ended else req.end_ns, title, css)
         lanes.setdefault(comp, Lane(comp, [], [], [])).bars.append(box)
         waterfall.append(box)
     for row in req.rows:
-        if row.kind in ("log", "fault", "call", "unknown") and row.component in lanes:
+        if row.kind in ("log", "fault", "call", "unknown", "component") and row.component in lanes:
             mark = Box(
                 scale.at(row.ts_ns),
                 0,

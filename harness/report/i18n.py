@@ -136,21 +136,29 @@ UI_KO: dict[str, str] = {
     "obs.none": "관찰되지 않음",
 }
 
+#: The Korean template of every phrase key the analysis uses (same ``{placeholders}``).
 PHRASES_KO: dict[str, str] = {
-    "crash.because": "첫 번째 전달이 결과를 게시하지 못한 뒤 {ts}에 작업이 다시 전달됨",
-    "crash.once": "모든 작업이 한 번 수신되었고 받은 워커가 끝까지 처리함",
-    "crash.recovered": "재전달된 작업이 결과를 게시함 (기록된 실행 {runs}회)",
+    "crash.because": "{worker}이(가) {ts}에 작업을 받았고 끝내지 못함",
+    "crash.exited": "그 프로세스가 중지 요청 없이 {ts}에 종료됨 ({how})",
+    "crash.heartbeat": "하트비트가 마지막으로 {ts}에 갱신됨",
+    "crash.heartbeat_expired": "하트비트가 마지막으로 {ts}에 갱신되었고 {at}에 만료됨",
+    "crash.heartbeat_expires": "하트비트가 마지막으로 {ts}에 갱신되었고 {at}에 만료될 예정",
+    "crash.not_redelivered": "증거가 끝날 때까지 다른 워커가 작업을 받지 않음",
+    "crash.once": "작업을 받은 모든 워커가 이를 끝냄 (또는 아직 실행 중)",
+    "crash.redelivered": "SQS가 {ts}에 작업을 다시 전달함",
     "crash.unknown": "작업 수신에 대한 워커 증거가 없음",
     "fnp.ignored": "Controller가 {ts}에 이를 받았지만 무시함",
     "fnp.no_timeout": "타임아웃된 요청이 없음: 모든 응답이 클라이언트에 도달함",
     "fnp.not_failed": "워커는 FAILED가 아니라 {status}를 게시함",
     "fnp.not_sent": "작업이 전송되지 않아 게시된 것이 없음",
-    "fnp.unheard": (
-        "워커가 FAILED를 게시했지만 PUBLISH 수신자가 0명: Controller는 무시할 결과를 받은 적이 없음"
-    ),
     "fnp.published": "워커가 {ts}에 FAILED를 게시했고 수신자는 {n}명이었음",
+    "fnp.pushed": "네트워크가 {ts}에 이를 Controller에 전달함",
     "fnp.timeout": "Controller는 {ts}에 TIMEOUT으로 응답함: 결과가 무시됨",
-    "fnp.unknown": "요청이 타임아웃되었고 워커가 무엇을 게시했는지 보여주는 증거가 없음",
+    "fnp.unheard": "워커가 FAILED를 게시했지만 기다리던 Controller에 도달하지 않음",
+    "fnp.unknown": (
+        "요청이 타임아웃되었고 워커가 무엇을 게시했는지 보여주는 증거가 없음: "
+        "워커 로그나 결과 키를 기록하거나 `doctor`를 실행하세요"
+    ),
     "function.FUNCTION_FAILED": "함수가 {ts}에 0이 아닌 종료 코드로 끝남",
     "function.FUNCTION_TIMEOUT": "함수가 {ts}에 제한 시간을 넘겨 강제 종료됨",
     "function.OUT_OF_MEMORY": "함수가 {ts}에 메모리 한도를 넘음",
@@ -164,6 +172,13 @@ PHRASES_KO: dict[str, str] = {
     "invalid.because": "워커가 {ts}에 아카이브를 사용할 수 없음을 발견함",
     "invalid.no_worker": "패키지 다운로드나 압축 해제에 대한 워커 증거가 없음",
     "invalid.ran": "모든 워커가 아카이브를 풀고 함수를 실행함",
+    "late.because": "Controller가 {deadline}에 대기를 멈췄고, 결과는 {ms} ms 뒤인 {ts}에 게시됨",
+    "late.in_time": "결과가 Controller가 포기하기 전인 {ts}에 게시됨",
+    "late.no_timeout": "Controller가 일찍 대기를 멈춘 적이 없음",
+    "late.unknown": (
+        "Controller가 포기했고 결과 게시 기록이 없음: 나중에 올 수도 있고 (resultUrl 조회) "
+        "끝내 오지 않을 수도 있음"
+    ),
     "memo.answered": "Controller: {ms} ms 후 {status}로 응답",
     "memo.no_answer": "클라이언트: 응답 없음 ({error})",
     "memo.not_sent": "/run 호출됨; 작업이 전송되지 않음 (HTTP {code})",
@@ -176,31 +191,49 @@ PHRASES_KO: dict[str, str] = {
     "memo.worker_done": "Worker: 처리 완료 {ms} ms ({status})",
     "memo.worker_unfinished": "Worker: 작업을 받았으나 완료를 보고하지 않음",
     "memo.worker_unknown": "Worker: 작업을 받았다고 보고한 워커가 없음",
+    "nosub.after_deadline": (
+        "PUBLISH가 수신자 0명에게 도달한 것은 Controller가 {ts}에 대기를 멈춘 뒤뿐임: "
+        "구독할 쪽이 남아 있지 않았음"
+    ),
     "nosub.dropped": "Controller의 구독이 {ts}에 끊김",
     "nosub.late": "Controller가 게시 이후인 {ts}에야 구독함",
     "nosub.lost": "결과가 유실되어 Controller가 {status}로 응답함",
     "nosub.not_sent": "작업이 전송되지 않아 게시된 것이 없음",
     "nosub.reached": "모든 PUBLISH가 구독자에게 도달함 (처음: {ts}에 수신자 {n}명)",
     "nosub.recovered": "Controller는 저장된 결과를 읽어 {status}로 응답함",
-    "nosub.unknown": "PUBLISH 수신자 수가 기록되지 않음",
+    "nosub.unknown": (
+        "PUBLISH 수신자 수가 기록되지 않음: 워커 게시 로그의 `subscribers=`를 켜거나, "
+        "워커의 Redis 경로에 디코딩 프록시를 두거나, `doctor`를 실행하세요"
+    ),
     "nosub.zero": "PUBLISH가 {ts}에 수신자 0명에게 도달함",
-    "nowork.because": "작업이 {ts}에 전송되었으나 이를 언급하는 워커 스팬이나 로그가 없음",
+    "nowork.because": "작업이 {ts}에 전송되었으나 Controller가 기다리는 동안 어떤 워커도 받지 않음",
+    "nowork.late": "{worker}이(가) 작업 전송 이후인 {ts}에야 폴링을 시작함",
+    "nowork.none_alive": "{start}부터 {end}까지 실행 중인 워커 프로세스가 없었음",
     "nowork.not_sent": "작업이 전송되지 않아 워커가 받을 작업이 없었음",
+    "nowork.sqs": "워커가 큐를 읽을 수 없었음: 그동안 수신 {n}건이 실패함",
     "nowork.stage": "Controller가 보고한 단계: {stage}",
     "nowork.taken": "전송된 모든 작업을 워커가 받음",
     "nowork.unknown": "작업이 전송되었다는 증거가 없음",
-    "redis.because": "{component}이(가) {ts}에 Redis에 연결할 수 없었음 ({symptom})",
-    "redis.ledger_only": "장애 원장에만 나타남: 어떤 구성 요소도 오류를 보고하지 않음",
-    "redis.reached": "모든 구성 요소가 Redis에 연결됨 (처음: {ts})",
-    "redis.unknown": "Redis 통신 기록이 전혀 없음",
-    "slow.ledger": "{kind} 장애가 연결 {n}개에 적용됨",
-    "slow.none": "느린 의존성 호출이 없음 (가장 느린 호출: {op} {ms} ms)",
-    "slow.spans": "의존성 호출 {n}개가 느렸음; 가장 느린 {op}는 {ms} ms 걸림",
-    "slow.unknown": "의존성 클라이언트 스팬이 기록되지 않음",
-    "slow.unmeasured": "임계값을 넘는 스팬은 측정되지 않음",
+    "reach.because": "{component}이(가) {ts}에 {dependency}에 연결할 수 없었음 ({symptom})",
+    "reach.reached": "모든 구성 요소가 {what}에 연결됨 (처음: {ts})",
+    "reach.unknown": (
+        "{what} 통신 기록이 전혀 없음: 구성 요소의 로그를 기록하거나 경로에 디코딩 프록시를 두세요"
+    ),
+    "reach.wire_also": "네트워크에서도 관찰됨: {symptoms}",
+    "reach.wire_only": "네트워크에서만 관찰됨: 오류를 보고한 구성 요소가 없음",
+    "slow.baseline": "기준 실행의 중앙값은 {ms} ms였음",
+    "slow.none": "느린 단계가 없음 (하한 대비 가장 느린 단계: {step} {ms} ms)",
+    "slow.steps": (
+        "단계 {n}개가 느렸음; 가장 느린 {component}의 {step}는 {ms} ms 걸림 (하한 {floor} ms)"
+    ),
+    "slow.unknown": "단계 소요 시간이 기록되지 않음",
+    "slowfn.because": "함수가 {ran}초 동안 실행됨; Controller는 모두 합쳐 {deadline}초를 기다림",
+    "slowfn.in_time": "함수가 Controller의 기한 안에 충분히 일찍 끝남",
+    "slowfn.no_timeout": "Controller의 대기 시간을 넘긴 요청이 없음",
+    "slowfn.unknown": "함수 실행 시간에 대한 증거가 없음",
     "upload.accepted": "모든 업로드가 수락됨 ({n}개)",
     "upload.none": "업로드가 없었음: 코드가 다른 경로로 S3에 들어감",
-    "upload.refused": "/upload가 {ts}에 HTTP {code}로 응답함 ({reason})",
+    "upload.refused": "Controller가 {ts}에 업로드를 거부함 ({reason})",
 }
 
 VERDICTS_KO: dict[str, tuple[str, str]] = {
@@ -226,24 +259,40 @@ VERDICTS_KO: dict[str, tuple[str, str]] = {
         "작업을 보내기 전에 구독하고 확인을 기다리세요. 결과를 "
         "result:{requestId}에도 저장하고 구독 후 읽으세요.",
     ),
+    "RESULT_AFTER_DEADLINE": (
+        "기한 이후에 게시된 결과",
+        "실행을 느리게 만든 원인(그 원인 판정 참조)을 없애세요. Controller의 기한을 "
+        "함수의 timeoutSeconds와 시작 시간의 합보다 길게 유지하거나, 클라이언트가 "
+        "resultUrl을 조회하게 하세요.",
+    ),
     "REDIS_UNREACHABLE": (
         "Redis 연결 불가",
         "해당 호스트에서 TCP 6379를 여세요 (보안 그룹, VPC, 라우팅). "
         "`redis-cli -h <redis-endpoint> ping`으로 확인하고, "
         "작업을 넣지 말고 즉시 503으로 응답하세요.",
     ),
+    "AWS_UNREACHABLE": (
+        "AWS 서비스 연결 불가",
+        "해당 호스트에서 경로와 엔드포인트(VPC 엔드포인트, 보안 그룹, "
+        "AWS_ENDPOINT_URL_<SERVICE>), 자격 증명의 권한, 서비스 상태를 확인하세요. "
+        "스로틀링에는 백오프로 재시도하세요.",
+    ),
     "WORKER_NOT_CONSUMING": (
         "작업을 소비하는 워커 없음",
         "큐에 워커를 띄우세요 (워커 로그와 /health의 워커 수 확인).",
     ),
-    "WORKER_CRASHED_REDELIVERED": (
-        "워커 비정상 종료, 작업 재전달",
-        "워커가 죽은 이유를 마지막 로그에서 찾고, 결과 저장 "
-        "전까지 메시지를 유지해 SQS가 재전달하게 하며 실행을 "
-        "멱등으로 만드세요.",
+    "WORKER_CRASHED": (
+        "워커 비정상 종료",
+        "워커가 죽은 이유를 마지막 로그에서 찾으세요. 결과가 저장될 때까지 메시지를 "
+        "유지해 SQS가 재전달하게 하고, 실행을 멱등으로 만드세요.",
     ),
     "FUNCTION_TIMEOUT": ("함수 타임아웃", "함수를 더 빨리 끝내거나 timeoutSeconds를 늘리세요."),
     "OUT_OF_MEMORY": ("메모리 부족", "함수의 메모리 사용을 줄이거나 memoryMB를 늘리세요."),
+    "SLOW_FUNCTION": (
+        "기한보다 느린 함수",
+        "함수를 더 빠르게 만들거나, Controller의 기한(NANOGRID_RUN_DEADLINE)을 함수 실행 "
+        "시간보다 길게 늘리세요. 클라이언트는 나중에 resultUrl을 조회할 수 있습니다.",
+    ),
     "SLOW_DEPENDENCY": (
         "느린 의존성",
         "느린 스팬에서 느린 경로(네트워크 지연, 대역폭, "

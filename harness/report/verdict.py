@@ -26,6 +26,10 @@ def verdict_dict(verdict: Verdict) -> dict[str, Any]:
         "explanation": verdict.explanation,
         "fix": VERDICTS[verdict.code].fix,
     }
+    if verdict.role is not None:
+        out["role"] = str(verdict.role)
+        if verdict.caused_by:
+            out["causedBy"] = list(verdict.caused_by)
     if verdict.detail:
         out["detail"] = verdict.detail
     return out
@@ -36,6 +40,7 @@ def variant_dict(name: str, diagnosis: Diagnosis) -> dict[str, Any]:
         "name": name,
         "clientStatus": diagnosis.client_status,
         "confirmed": diagnosis.confirmed_codes(),
+        "causes": [v.code for v in diagnosis.causes()],
         "verdicts": [verdict_dict(v) for v in diagnosis.verdicts],
         "hypotheses": [h.to_dict() for h in diagnosis.hypotheses],
         "divergence": diagnosis.divergence.to_dict() if diagnosis.divergence else None,
@@ -47,7 +52,11 @@ def verdict_document(scenario: str, variants: list[tuple[str, Diagnosis]]) -> di
 
 
 def write_verdict_json(path: Path, scenario: str, variants: list[tuple[str, Diagnosis]]) -> Path:
-    document = verdict_document(scenario, variants)
+    return write_document(path, verdict_document(scenario, variants))
+
+
+def write_document(path: Path, document: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )

@@ -1,11 +1,18 @@
-"""What a scenario asserts about a run: the client-visible outcome and the fault ledger."""
+"""What a scenario asserts about a run: the client-visible outcome, that its declared faults,
+knobs and actions really took effect, and the diagnosis's verdicts.
+
+These checks grade a run with ground truth (the ledger, the declaration, the actions);
+the diagnosis they grade never saw any of it.
+"""
 
 from __future__ import annotations
 
 from harness.analysis import Diagnosis
+from harness.analysis.model import Role
 from harness.evidence import CallRecord, Evidence
 from harness.faults import EventKind, FaultKind
-from harness.scenario.model import Expect, Variant
+from harness.scenario.model import Expect, Variant, expand
+from nanogrid.telemetry import semconv as sc
 
 #: Faults that act on connections through the proxy, so the ledger shows them hitting one.
 _CONNECTION_FAULTS = {
@@ -61,17 +68,30 @@ def check_outcome(expect: Expect, evidence: Evidence) -> list[str]:
 
 
 def check_verdicts(variant: Variant, diagnosis: Diagnosis) -> list[str]:
-    """The verdicts the variant expects are confirmed; a healthy run confirms nothing else."""
-    confirmed = set(diagnosis.confirmed_codes())
+    """The expected verdicts are confirmed, and every other confirmed verdict is a
+    consequence of one of them (as the declared consequences must be)."""
+    expected = set(variant.verdicts or ("HEALTHY",))
+    confirmed = {v.code: v for v in diagnosis.verdicts if v.confirmed}
+    shown = ", ".join(sorted(confirmed)) or "none"
     problems = [
-        f"verdict {code} not confirmed (confirmed: {', '.join(sorted(confirmed)) or 'none'})"
-        for code in variant.verdicts
+        f"verdict {code} not confirmed (confirmed: {shown})"
+        for code in sorted(expected)
         if code not in confirmed
     ]
-    if variant.verdicts == ("HEALTHY",) and confirmed != {"HEALTHY"}:
-        problems.append(
-            f"a healthy run confirmed fault verdicts: {sorted(confirmed - {'HEALTHY'})}"
-        )
+    for code, found in sorted(confirmed.items()):
+        if code in expected:
+            continue
+        if found.role is not Role.CONSEQUENCE:
+            problems.append(f"verdict {code} confirmed as a root cause, not expected")
+        elif not set(found.caused_by) & expected:
+            problems.append(
+                f"verdict {code} is a consequence of {found.caused_by}, none of them expected"
+            )
+    for code in variant.consequences:
+        if code not in confirmed:
+            problems.append(f"consequence {code} not confirmed (confirmed: {shown})")
+        elif confirmed[code].role is not Role.CONSEQUENCE:
+            problems.append(f"{code} confirmed as a root cause, expected as a consequence")
     return problems
 
 
@@ -92,11 +112,40 @@ def check_ledger(variant: Variant, evidence: Evidence) -> list[str]:
     added = {(e.proxy, e.fault) for e in evidence.ledger if e.event == EventKind.FAULT_ADDED}
     hits = {(e.proxy, e.fault) for e in evidence.ledger if e.event == EventKind.FAULT_HIT}
     for spec in variant.faults:
-        key = (spec.path, spec.fault.name)
-        if key not in added:
+        keys = [(path, spec.fault.name) for path in expand(spec.path)]
+        if not all(key in added for key in keys):
             problems.append(f"the ledger has no fault_added for {spec.fault.name} on {spec.path}")
-        elif spec.fault.kind in _CONNECTION_FAULTS and key not in hits:
+        elif spec.fault.kind in _CONNECTION_FAULTS and not any(key in hits for key in keys):
             problems.append(f"fault {spec.fault.name} on {spec.path} never hit a connection")
     if not variant.faults and added:
         problems.append(f"faults in the ledger of a run without faults: {sorted(added)}")
+    return problems
+
+
+def check_actions(evidence: Evidence) -> list[str]:
+    """Every action the scenario took (a Redis restart, closing connections) succeeded."""
+    return [
+        f"action {a.get('action')} did not take effect: {a.get('error')}"
+        for a in evidence.actions
+        if not a.get("ok")
+    ]
+
+
+def check_knobs(variant: Variant, evidence: Evidence, knobs: dict[str, str]) -> list[str]:
+    """Every behaviour knob the variant sets was reported active by its component.
+
+    ``knobs`` maps a knob's environment variable to the name its component logs.
+    """
+    active = set()
+    for line in evidence.logs:
+        if line.get(sc.EVENT) == sc.KNOB_ACTIVE:
+            active.add(str(line.get(sc.F_KNOB)))
+        elif line.get(sc.EVENT) == sc.CONTROLLER_READY:
+            active.update(str(k) for k in line.get("legacy") or [])
+    problems = []
+    for env in (variant.controller_env, variant.worker_env):
+        for var in env:
+            name = knobs.get(var)
+            if name is not None and name not in active:
+                problems.append(f"knob {var} ({name}) was set but no component reported it active")
     return problems

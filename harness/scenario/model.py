@@ -13,8 +13,27 @@ from typing import Any
 
 from harness.faults import Fault
 
-#: The network paths the harness controls, each behind its own fault proxy.
-PATHS = ("controller->redis", "worker->redis", "controller->aws", "worker->aws")
+#: The components whose network paths the harness controls.
+COMPONENTS = ("controller", "worker")
+#: The AWS services a component reaches, each through its own endpoint (and proxy).
+AWS_SERVICES = ("s3", "sqs", "dynamodb", "cloudwatch")
+#: Every network path behind its own fault proxy: ``<component>-><dependency>``.
+PROXIED_PATHS = tuple(
+    f"{component}->{dependency}"
+    for component in COMPONENTS
+    for dependency in ("redis", *AWS_SERVICES)
+)
+#: The paths a fault can name: each proxied path, and ``<component>->aws`` for all four AWS
+#: services of that component at once.
+PATHS = (*PROXIED_PATHS, *(f"{c}->aws" for c in COMPONENTS))
+
+
+def expand(path: str) -> tuple[str, ...]:
+    """The proxied paths a fault path stands for (``worker->aws``: its four services)."""
+    component, _, dependency = path.partition("->")
+    if dependency == "aws":
+        return tuple(f"{component}->{service}" for service in AWS_SERVICES)
+    return (path,)
 
 
 @dataclass(frozen=True)
@@ -73,7 +92,7 @@ class Variant:
 
     name: str
     expect: Expect
-    verdicts: tuple[str, ...] = ()  # codes the diagnosis must confirm
+    verdicts: tuple[str, ...] = ()  # root causes the diagnosis must confirm
     faults: tuple[FaultSpec, ...] = ()
     controller_env: dict[str, str] = field(default_factory=dict)
     worker_env: dict[str, str] = field(default_factory=dict)
@@ -82,6 +101,8 @@ class Variant:
     #: Close the clients' open connections on the faulted paths first, as a client host
     #: that connects afresh would (a connect timeout only hits new connections).
     fresh_connections: bool = False
+    #: Verdicts the diagnosis must confirm as consequences of the expected causes.
+    consequences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,26 @@
 
 Between runs the stack is reset: faults cleared, results, stages and claims deleted, the
 queues purged, and the controller or workers restarted when a run's knobs differ.
+
+A run's evidence holds only that run: log lines written after its start mark (each log
+file's offset is taken before the reset) and naming none of another run's requests, spans
+of its own requests, wire events and component lifetimes of its own window. The window
+closes when the workload has settled and in-flight work has finished, *before* the faults
+are lifted, so nothing that happened after the faults were gone counts as this run's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import boto3
 import redis
@@ -27,12 +36,15 @@ from harness import traces
 from harness.env.base import Backend
 from harness.env.embedded import EmbeddedBackend
 from harness.evidence import (
+    ACTIONS_FILE,
+    COMPONENTS_FILE,
     FAULTS_FILE,
     SCENARIO_FILE,
     TRACE_FILE,
+    WIRE_FILE,
     load,
     log_time_ns,
-    read_json_lines,
+    write_json_lines,
     write_logs,
     write_scenario,
 )
@@ -42,7 +54,9 @@ from harness.scenario.client import ScenarioClient, new_function_id
 from harness.scenario.model import Scenario, Variant
 from harness.scenario.network import ProxiedNetwork
 from harness.stack import Stack, StackConfig, wait_until
+from harness.wire.model import WireRecorder
 from nanogrid.telemetry import REQUEST_ID
+from nanogrid.telemetry import semconv as sc
 
 #: Timings scaled down so that the catalogue runs in seconds (a controller deadline of 2 s).
 SCENARIO_TIMINGS = {
@@ -50,6 +64,46 @@ SCENARIO_TIMINGS = {
     "NANOGRID_REDIS_SOCKET_TIMEOUT": "1",
 }
 SPAN_FLUSH_TIMEOUT = 10.0
+#: Longest wait for in-flight work (a worker's deletion and metrics) before faults are lifted.
+QUIESCE_TIMEOUT = 5.0
+#: Knob variables and the name a component logs when the knob is active (``knob.active``
+#: events; the controller's ``controller.ready`` lists its legacy knobs).
+KNOBS = {
+    "NANOGRID_KNOB_CRASH_MARKER": "crash",
+    "NANOGRID_KNOB_SLOW_START": "slow_start",
+    "NANOGRID_LEGACY_SUBSCRIBE_AFTER_SEND": "subscribe_after_send",
+    "NANOGRID_LEGACY_PUBSUB_ONLY": "pubsub_only",
+    "NANOGRID_LEGACY_IGNORE_FAILED": "ignore_failed",
+    "NANOGRID_LEGACY_SKIP_VALIDATION": "skip_validation",
+}
+
+
+@dataclass
+class RunMarks:
+    """Where a run's evidence starts in every shared record."""
+
+    ns: int
+    logs: dict[Path, int]
+    wire: int
+    ledger: int
+
+
+@dataclass
+class Actions:
+    """What the scenario did besides faults, and whether each took effect (ground truth)."""
+
+    done: list[dict[str, Any]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def run(self, name: str, action: Callable[[], object], **detail: Any) -> None:
+        entry: dict[str, Any] = {"action": name, "tsNs": time.time_ns(), **detail}
+        try:
+            action()
+            entry["ok"] = True
+        except Exception as exc:  # recorded: the scenario's check fails with this reason
+            entry.update(ok=False, error=f"{type(exc).__name__}: {exc}")
+        with self._lock:
+            self.done.append(entry)
 
 
 def scenario_config(
@@ -131,32 +185,41 @@ class ScenarioHarness:
         if (run_dir / SCENARIO_FILE).exists():  # evidence of an earlier run: start afresh
             shutil.rmtree(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
+        marks = self._marks()
         self._reset(variant, run_dir)
         write_scenario(run_dir, {**scenario.to_dict(), "variant": variant.name})
-        mark = len(network.ledger.events)
-        started = time.time_ns()
         client = ScenarioClient(stack, run_dir)
+        actions = Actions()
+        request_ids: list[str] = []
         try:
             for spec in variant.faults:
                 network.add(spec)
             if variant.fresh_connections:
-                for path in {spec.path for spec in variant.faults}:
-                    network.proxies[path].close_connections("client reconnects (fresh_connections)")
-            request_ids = self._workload(scenario, client)
+                for path in sorted({spec.path for spec in variant.faults}):
+                    actions.run("close_connections", _closer(network, path), path=path)
+            request_ids = self._workload(scenario, client, actions)
+            self._quiesce(run_dir, request_ids)
         finally:
+            ended = time.time_ns()
             client.close()
             network.clear()
-        FaultLedger(network.ledger.events[mark:]).write_jsonl(run_dir / FAULTS_FILE)
-        self._collect(run_dir, request_ids, started)
+        FaultLedger(network.ledger.events[marks.ledger :]).write_jsonl(run_dir / FAULTS_FILE)
+        write_json_lines(run_dir / ACTIONS_FILE, actions.done)
+        self._collect(run_dir, request_ids, marks, ended)
         self._previous = variant
         return run_dir
+
+    def _marks(self) -> RunMarks:
+        stack, network = self._parts()
+        offsets = {p: p.stat().st_size for p in sorted(stack.run_dir.glob("*.log"))}
+        return RunMarks(time.time_ns(), offsets, network.wire.mark(), len(network.ledger.events))
 
     def _parts(self) -> tuple[Stack, ProxiedNetwork]:
         if self.stack is None or self.network is None:
             raise RuntimeError("ScenarioHarness not started: use it as a context manager")
         return self.stack, self.network
 
-    def _workload(self, scenario: Scenario, client: ScenarioClient) -> list[str]:
+    def _workload(self, scenario: Scenario, client: ScenarioClient, actions: Actions) -> list[str]:
         """Deploy, run and settle; returns the request ids whose spans are evidence."""
         workload = scenario.workload
         deployed = client.deploy(workload, new_function_id(scenario.name))
@@ -165,8 +228,12 @@ class ScenarioHarness:
             return ids
         timer = None
         if workload.restart_redis_after is not None:
-            assert self.backend is not None
-            timer = threading.Timer(workload.restart_redis_after, self.backend.restart_redis)
+            backend = self.backend
+            assert backend is not None
+            timer = threading.Timer(
+                workload.restart_redis_after,
+                lambda: actions.run("restart_redis", backend.restart_redis),
+            )
             timer.start()
         try:
             run = client.run(str(deployed.functionId))
@@ -187,8 +254,14 @@ class ScenarioHarness:
             f.path.startswith("worker") for f in self._previous.faults
         ):
             for worker in stack.workers:  # a worker that fought a fault may still be retrying
-                worker.stop()
-        stack.ensure(variant.controller_env, worker_env, variant.workers)
+                worker.kill()  # its spans are written as they end: a kill loses none
+        if any(var in KNOBS for var in variant.controller_env) and stack.controller is not None:
+            stack.controller.stop()  # restarted: its ready line (with its knobs) is this run's
+        # A worker that starts late on purpose is not waited for: the run must meet it late.
+        slow_start = "NANOGRID_KNOB_SLOW_START" in variant.worker_env
+        stack.ensure(
+            variant.controller_env, worker_env, variant.workers, require_workers=not slow_start
+        )
 
     def _clear_state(self, stack: Stack) -> None:
         client = redis.Redis.from_url(stack.endpoints.redis_url, socket_timeout=5)
@@ -203,32 +276,104 @@ class ScenarioHarness:
         for url in (stack.provisioned.queue_url, stack.provisioned.dlq_url):
             drain(stack, url)
 
-    def _collect(self, run_dir: Path, request_ids: list[str], started: int) -> None:
+    def _quiesce(self, run_dir: Path, request_ids: list[str]) -> None:
+        """Wait (bounded) until every started ``process`` span of the run's answered requests
+        has ended or its worker has died: the worker's deletion and metrics, which follow the
+        answer, are part of the run. A request that timed out had its settle time already."""
         stack, _ = self._parts()
+        answered = {c.requestId for c in load(run_dir).calls if c.status in ("SUCCESS", "FAILED")}
+        wanted = set(request_ids) & answered
+        if not wanted:
+            return
+
+        def settled() -> bool:
+            spans = traces.load_spans(stack.telemetry_dir)
+            open_ = [
+                s
+                for s in spans
+                if s.name.startswith(f"{sc.SPAN_PROCESS} ")
+                and not s.end_ns
+                and s.attributes.get(REQUEST_ID) in wanted
+            ]
+            dead = {w.name for w in stack.history if not w.alive}
+            return all(_instance(s) in dead for s in open_)
+
+        wait_until(settled, timeout=QUIESCE_TIMEOUT, interval=0.1)
+
+    def _collect(self, run_dir: Path, request_ids: list[str], marks: RunMarks, ended: int) -> None:
+        stack, network = self._parts()
         wanted = set(request_ids)
         completed = {c.requestId for c in load(run_dir).calls if c.status in ("SUCCESS", "FAILED")}
         spans: list[traces.SpanRecord] = []
 
         def flushed() -> bool:
             every = traces.load_spans(stack.telemetry_dir)
-            spans[:] = [s for rid in wanted for s in traces.spans_for_request(every, rid)]
-            roots = {s.attributes.get(REQUEST_ID) for s in spans if not s.parent_span_id}
+            spans[:] = [
+                s
+                for rid in wanted
+                for s in traces.spans_for_request(every, rid)
+                if s.start_ns <= ended
+            ]
+            roots = {
+                s.attributes.get(REQUEST_ID) for s in spans if not s.parent_span_id and s.end_ns
+            }
             processed = {
-                s.attributes.get(REQUEST_ID) for s in spans if s.name.startswith("process ")
+                s.attributes.get(REQUEST_ID)
+                for s in spans
+                if s.name.startswith(f"{sc.SPAN_PROCESS} ") and s.end_ns
             }
             return wanted <= roots and completed <= processed
 
         wait_until(flushed, timeout=SPAN_FLUSH_TIMEOUT, interval=0.1)
         traces.write_otlp_jsonl(spans, run_dir / TRACE_FILE)
-        write_logs(run_dir, self._log_lines(started, time.time_ns()))
+        write_logs(run_dir, self._log_lines(marks, ended, wanted))
+        wire = [e for e in network.wire.since(marks.wire) if e.ts_ns <= ended]
+        WireRecorder(wire).write_jsonl(run_dir / WIRE_FILE)
+        write_json_lines(run_dir / COMPONENTS_FILE, stack.lifetimes(marks.ns, ended))
 
-    def _log_lines(self, start_ns: int, end_ns: int) -> list[dict[str, object]]:
+    def _log_lines(self, marks: RunMarks, ended: int, wanted: set[str]) -> list[dict[str, object]]:
+        """The lines written since the run's mark, up to its end, naming no other run's
+        requests."""
         stack, _ = self._parts()
-        lines = []
+        lines: list[dict[str, object]] = []
         for path in sorted(stack.run_dir.glob("*.log")):
             if path.stem in ("redis", "moto"):
                 continue
-            for line in read_json_lines(path):
-                if start_ns - 200_000_000 <= log_time_ns(line) <= end_ns:
+            for line in _json_lines_from(path, marks.logs.get(path, 0)):
+                rid = line.get(sc.F_REQUEST_ID)
+                if rid and rid not in wanted:
+                    continue
+                if log_time_ns(line) <= ended:
                     lines.append({**line, "source": path.stem})
         return sorted(lines, key=lambda line: str(line.get("ts", "")))
+
+
+def _closer(network: ProxiedNetwork, path: str) -> Callable[[], None]:
+    def close() -> None:
+        network.close_connections(path, "client reconnects (fresh_connections)")
+
+    return close
+
+
+def _instance(span: traces.SpanRecord) -> str:
+    for item in span.raw_resource.get("attributes", []):
+        if item.get("key") == sc.SERVICE_INSTANCE:
+            return str(item.get("value", {}).get("stringValue", ""))
+    return ""
+
+
+def _json_lines_from(path: Path, offset: int) -> list[dict[str, Any]]:
+    """The JSON objects of the lines appended to ``path`` after byte ``offset``."""
+    out = []
+    with path.open("rb") as stream:
+        stream.seek(offset)
+        for raw in stream:
+            if not raw.startswith(b"{"):
+                continue
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                out.append(value)
+    return out

@@ -1,6 +1,7 @@
 """Reading the spans NanoGrid processes wrote, and showing one request's trace.
 
-:func:`load_spans` reads a telemetry directory's OTLP JSON lines as :class:`SpanRecord`,
+:func:`load_spans` reads a telemetry directory's OTLP JSON lines as :class:`SpanRecord`
+(parents first; a span that started and never finished kept as *open*),
 :func:`spans_for_request` keeps one request's trace (trace id = the requestId's hex),
 :func:`render_tree` prints it, :func:`to_jaeger` converts it to the native Jaeger JSON that
 Jaeger UI's "upload JSON" opens, :func:`write_otlp_jsonl` writes it back as OTLP JSON lines.
@@ -19,6 +20,7 @@ from harness.traces.records import (
     EventRecord,
     LinkRecord,
     SpanRecord,
+    causal_order,
     decode_any_value,
     decode_attributes,
     encode_any_value,
@@ -36,6 +38,7 @@ __all__ = [
     "EventRecord",
     "LinkRecord",
     "SpanRecord",
+    "causal_order",
     "decode_any_value",
     "decode_attributes",
     "encode_any_value",

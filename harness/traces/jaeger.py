@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from harness.traces.records import STATUS_NAMES, SpanRecord, decode_attributes, process_key
+from nanogrid.telemetry.semconv import SPAN_STATE, SPAN_STATE_STARTED
 
 _JAEGER_KINDS = {2: "server", 3: "client", 4: "producer", 5: "consumer", 1: "internal"}
 
@@ -15,7 +16,9 @@ def to_jaeger(spans: Iterable[SpanRecord]) -> dict[str, Any]:
     """Native Jaeger JSON (``{"data": [trace, ...]}``) that Jaeger UI's "upload JSON" opens.
 
     Times are microseconds. A span's parent is its first reference (``CHILD_OF``), as
-    Jaeger UI reads it; links to spans of the same trace follow as ``FOLLOWS_FROM``.
+    Jaeger UI reads it; links to spans of the same trace follow as ``FOLLOWS_FROM``. An
+    open span (started, never finished) has duration 0 and the tag
+    ``nanogrid.span.state=started``.
     """
     by_trace: dict[str, list[SpanRecord]] = {}
     for span in spans:
@@ -85,6 +88,8 @@ def _otel_tags(span: SpanRecord) -> dict[str, Any]:
         tags["otel.status_description"] = span.status_message
     if span.is_error:
         tags["error"] = True  # what Jaeger UI marks a span red by
+    if span.open:
+        tags[SPAN_STATE] = SPAN_STATE_STARTED
     return tags
 
 

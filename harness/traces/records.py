@@ -3,18 +3,27 @@
 Each NanoGrid process writes ``{"resourceSpans": [...]}`` per line (hex ids) into the
 telemetry directory; :func:`load_spans` reads them, :func:`write_otlp_jsonl` writes one
 request's spans back (report bundles).
+
+A process writes each span as it ends, so children come before their parents, and a long
+step also as it starts (a *start record*: no end time, ``nanogrid.span.state=started``;
+see :mod:`nanogrid.telemetry.crashsafe`). :func:`load_spans` merges the two records of a
+span, keeps a span that only started as *open* (:attr:`SpanRecord.ended` false: its
+process died or is still in it), and orders parents before children.
 """
 
 from __future__ import annotations
 
 import base64
+import heapq
 import json
 import logging
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from nanogrid.telemetry import semconv
+from nanogrid.telemetry.semconv import SPAN_STATE, SPAN_STATE_STARTED
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +56,12 @@ class LinkRecord:
 
 @dataclass(frozen=True)
 class SpanRecord:
-    """One span as read from OTLP JSON; ids are lowercase hex, times in ns since the epoch."""
+    """One span as read from OTLP JSON; ids are lowercase hex, times in ns since the epoch.
+
+    ``open``: only the span's start record was found (it started and never ended, as far
+    as the files tell); its ``end_ns`` and duration are 0. The start record's
+    ``nanogrid.span.state`` marker is read into ``open``, not kept in ``attributes``.
+    """
 
     trace_id: str
     span_id: str
@@ -63,14 +77,21 @@ class SpanRecord:
     events: tuple[EventRecord, ...] = ()
     links: tuple[LinkRecord, ...] = ()
     scope: str = ""
+    open: bool = False
     # The OTLP JSON this record came from, to write it back unchanged.
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     raw_resource: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     raw_scope: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
+    def ended(self) -> bool:
+        """Whether the span's end was recorded (false for an open span)."""
+        return not self.open
+
+    @property
     def duration_ns(self) -> int:
-        return max(self.end_ns - self.start_ns, 0)
+        """End minus start; 0 for an open span."""
+        return max(self.end_ns - self.start_ns, 0) if self.ended else 0
 
     @property
     def is_error(self) -> bool:
@@ -86,7 +107,9 @@ def load_spans(paths: Path | Iterable[Path]) -> list[SpanRecord]:
     """Every span in the given files (a directory stands for its ``*.jsonl`` files).
 
     A line that is not valid JSON (a process may be writing it) is skipped and logged.
-    The same span read twice is kept once.
+    Records are merged by (trace id, span id): an ended record supersedes a start record,
+    a span with only a start record is kept open, the same record read twice is kept once.
+    Spans come in :func:`causal_order`.
     """
     paths = [paths] if isinstance(paths, Path) else list(paths)
     files = [f for p in paths for f in (span_files(p) if p.is_dir() else [p])]
@@ -101,8 +124,39 @@ def load_spans(paths: Path | Iterable[Path]) -> list[SpanRecord]:
                 logger.warning("%s:%d: not an OTLP JSON line: %s", path, number, exc)
                 continue
             for record in records:
-                seen.setdefault((record.trace_id, record.span_id), record)
-    return sorted(seen.values(), key=lambda s: (s.start_ns, s.end_ns))
+                key = (record.trace_id, record.span_id)
+                known = seen.get(key)
+                if known is None or (known.open and record.ended):
+                    seen[key] = record
+    return causal_order(seen.values())
+
+
+def causal_order(spans: Iterable[SpanRecord]) -> list[SpanRecord]:
+    """The spans by start time, except that a parent always comes before its children.
+
+    Within a trace a span waits for its parent, if present; a span whose parent is
+    missing (or whose parents form a cycle) keeps its place by start time.
+    """
+    spans = list(spans)
+    present = {(s.trace_id, s.span_id) for s in spans}
+    waiting: dict[tuple[str, str], list[int]] = {}
+    ready: list[tuple[int, int, int]] = []
+    for index, span in enumerate(spans):
+        parent = (span.trace_id, span.parent_span_id)
+        if span.parent_span_id and span.parent_span_id != span.span_id and parent in present:
+            waiting.setdefault(parent, []).append(index)
+        else:
+            heapq.heappush(ready, (span.start_ns, span.end_ns, index))
+    ordered: list[SpanRecord] = []
+    while ready:
+        span = spans[heapq.heappop(ready)[2]]
+        ordered.append(span)
+        for child in waiting.pop((span.trace_id, span.span_id), []):
+            heapq.heappush(ready, (spans[child].start_ns, spans[child].end_ns, child))
+    # Only a parent cycle (malformed input) leaves spans waiting: keep them all the same.
+    cycle = sorted(index for indexes in waiting.values() for index in indexes)
+    ordered += sorted((spans[i] for i in cycle), key=lambda s: (s.start_ns, s.end_ns))
+    return ordered
 
 
 def parse_otlp_json(data: Mapping[str, Any]) -> list[SpanRecord]:
@@ -122,6 +176,10 @@ def _span_record(
     span: Mapping[str, Any], service: str, resource: dict[str, Any], scope: dict[str, Any]
 ) -> SpanRecord:
     status = span.get("status", {})
+    attributes = decode_attributes(span.get("attributes", []))
+    is_open = attributes.get(SPAN_STATE) == SPAN_STATE_STARTED
+    if is_open:
+        del attributes[SPAN_STATE]
     return SpanRecord(
         trace_id=_hex_id(span["traceId"]),
         span_id=_hex_id(span["spanId"]),
@@ -130,10 +188,10 @@ def _span_record(
         kind=int(span.get("kind", 0)),
         service=service,
         start_ns=int(span.get("startTimeUnixNano", 0)),
-        end_ns=int(span.get("endTimeUnixNano", 0)),
+        end_ns=0 if is_open else int(span.get("endTimeUnixNano", 0)),
         status_code=int(status.get("code", 0)),
         status_message=status.get("message", ""),
-        attributes=decode_attributes(span.get("attributes", [])),
+        attributes=attributes,
         events=tuple(
             EventRecord(
                 e.get("name", ""),
@@ -151,6 +209,7 @@ def _span_record(
             for k in span.get("links", [])
         ),
         scope=scope.get("name", ""),
+        open=is_open,
         raw=dict(span),
         raw_resource=resource,
         raw_scope=scope,
@@ -192,15 +251,13 @@ def decode_any_value(value: Mapping[str, Any]) -> Any:
     return None
 
 
-def trace_id_of(request_id: str) -> str:
-    """The trace id (32 hex digits) of a requestId, given as a UUID in any usual spelling."""
-    return uuid.UUID(request_id).hex
+trace_id_of = semconv.trace_id_of  # the one requestId -> trace id conversion
 
 
 def spans_for_request(spans: Iterable[SpanRecord], request_id: str) -> list[SpanRecord]:
-    """The spans of one request's trace, by start time."""
+    """The spans of one request's trace, in :func:`causal_order`."""
     wanted = trace_id_of(request_id)
-    return sorted((s for s in spans if s.trace_id == wanted), key=lambda s: s.start_ns)
+    return causal_order(s for s in spans if s.trace_id == wanted)
 
 
 def process_key(span: SpanRecord) -> str:
@@ -212,7 +269,7 @@ def write_otlp_jsonl(spans_or_lines: Iterable[SpanRecord | str], path: Path) -> 
     """Write spans (or OTLP JSON lines as read) as OTLP JSON lines; returns lines written.
 
     Spans are grouped by resource and scope, one line per resource, with each span's
-    original OTLP JSON.
+    original OTLP JSON; an open span is written as a start record, as it was read.
     """
     lines: list[str] = []
     groups: dict[str, tuple[dict[str, Any], dict[str, list[SpanRecord]]]] = {}
@@ -245,14 +302,16 @@ def _raw_resource(span: SpanRecord) -> dict[str, Any]:
 
 def _raw_span(span: SpanRecord) -> dict[str, Any]:
     """OTLP JSON of a record built in code rather than read from a file."""
+    attributes = (
+        {**span.attributes, SPAN_STATE: SPAN_STATE_STARTED} if span.open else span.attributes
+    )
     raw: dict[str, Any] = {
         "traceId": span.trace_id,
         "spanId": span.span_id,
         "name": span.name,
         "kind": span.kind,
         "startTimeUnixNano": str(span.start_ns),
-        "endTimeUnixNano": str(span.end_ns),
-        "attributes": encode_attributes(span.attributes),
+        "attributes": encode_attributes(attributes),
         "events": [
             {
                 "timeUnixNano": str(e.ts_ns),
@@ -271,6 +330,8 @@ def _raw_span(span: SpanRecord) -> dict[str, Any]:
         ],
         "status": {"code": span.status_code, "message": span.status_message},
     }
+    if span.ended:
+        raw["endTimeUnixNano"] = str(span.end_ns)
     if span.parent_span_id:
         raw["parentSpanId"] = span.parent_span_id
     return raw

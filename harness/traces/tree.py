@@ -25,6 +25,8 @@ KEY_NAMES = frozenset(
 )
 # Shown once in the tree's header rather than on every line.
 HEADER_ATTRIBUTES = ("nanogrid.request_id", "nanogrid.function_id")
+#: Shown in place of the duration of a span that started and never finished.
+OPEN_MARK = "[open]"
 
 
 def _children(spans: list[SpanRecord]) -> tuple[list[SpanRecord], dict[str, list[SpanRecord]]]:
@@ -43,7 +45,8 @@ def _children(spans: list[SpanRecord]) -> tuple[list[SpanRecord], dict[str, list
 def render_tree(spans: Iterable[SpanRecord]) -> str:
     """The spans as an indented tree: service, start offset from the first span (ms),
     duration, status, key attributes and events. A span whose parent is missing is shown
-    at the top level, flagged."""
+    at the top level, flagged; an open span (started, never finished) shows ``[open]``
+    instead of a duration."""
     spans = list(spans)
     if not spans:
         return "(no spans)"
@@ -85,9 +88,10 @@ def _describe(span: SpanRecord, origin: int, orphan: bool) -> str:
         status += f"({span.status_message})"
     missing = f"  [parent {span.parent_span_id} missing]" if orphan and span.parent_span_id else ""
     attrs = " ".join(f"{k}={_short(v)}" for k, v in key_attributes(span).items())
+    duration = f"{span.duration_ns / 1e6:.1f}ms" if span.ended else OPEN_MARK
     return (
         f"{span.name} [{span.service}] {KIND_NAMES.get(span.kind, span.kind)} "
-        f"+{(span.start_ns - origin) / 1e6:.1f}ms {span.duration_ns / 1e6:.1f}ms {status}"
+        f"+{(span.start_ns - origin) / 1e6:.1f}ms {duration} {status}"
         + (f"  {attrs}" if attrs else "")
         + missing
     )

@@ -17,11 +17,13 @@
 
 Modules: :mod:`.request` (request scope, id generator, attributes processor),
 :mod:`.propagation` (SQS and dict carriers), :mod:`.otlp_json` (file exporter),
+:mod:`.crashsafe` (span processor writing each span as it ends, long steps as they start),
 :mod:`.provider` (setup and shutdown), :mod:`.global_provider`, :mod:`.instrumentation`.
 """
 
 from __future__ import annotations
 
+from nanogrid.telemetry.crashsafe import CrashSafeSpanProcessor
 from nanogrid.telemetry.instrumentation import instrument_libraries, untraced
 from nanogrid.telemetry.otlp_json import OtlpJsonFileExporter, encode_otlp_json
 from nanogrid.telemetry.propagation import (
@@ -52,6 +54,7 @@ from nanogrid.telemetry.request import (
 __all__ = [
     "FUNCTION_ID",
     "REQUEST_ID",
+    "CrashSafeSpanProcessor",
     "OtlpJsonFileExporter",
     "RequestAttributesProcessor",
     "RequestIdGenerator",

@@ -15,7 +15,7 @@ import base64
 import json
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,6 +28,11 @@ logger = logging.getLogger(__name__)
 # SpanFlags: the context says whether the parent is remote, and whether it is.
 _HAS_IS_REMOTE = 0x100
 _IS_REMOTE = 0x200
+#: Resources and scopes whose JSON a line encoder keeps (a process has one resource and a
+#: handful of scopes; past it the cache starts over).
+MAX_CACHED_PARTS = 256
+
+_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 def encode_otlp_json(spans: Sequence[ReadableSpan]) -> dict[str, Any]:
@@ -145,12 +150,70 @@ def any_value(value: Any) -> dict[str, Any]:
 
 
 def _compact(fields: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Leave out fields at their default value, as protobuf's JSON mapping does."""
-    return {k: v for k, v in fields.items() if k in keep or v not in (None, "", 0, [], {})}
+    """Leave out fields at their default value, as protobuf's JSON mapping does.
+
+    The values are None, str, int, list or dict: the default is the falsy one (a truth
+    test costs a fifth of comparing with each default).
+    """
+    return {k: v for k, v in fields.items() if v or k in keep}
+
+
+class OtlpJsonLineEncoder:
+    """Spans as one compact OTLP JSON line, equal to ``json.dumps(encode_otlp_json(spans),
+    separators=(",", ":"))``.
+
+    Every line of a process repeats its resource and scope: their JSON is built once per
+    object and reused, which roughly halves the cost of a one-span line. Thread-safe (a
+    race at worst encodes a part twice).
+    """
+
+    def __init__(self) -> None:
+        self._parts: dict[int, tuple[object, str, str]] = {}
+
+    def encode(self, spans: Sequence[ReadableSpan]) -> str:
+        grouped: dict[tuple[str, str], dict[tuple[str, str], list[str]]] = {}
+        for span in spans:
+            scopes = grouped.setdefault(self._part(span.resource, _resource_json), {})
+            scope = self._part(span.instrumentation_scope, _scope_json)
+            scopes.setdefault(scope, []).append(_JSON.encode(_span(span)))
+        entries = (
+            head
+            + ",".join(start + ",".join(lines) + end for (start, end), lines in scopes.items())
+            + tail
+            for (head, tail), scopes in grouped.items()
+        )
+        return '{"resourceSpans":[' + ",".join(entries) + "]}"
+
+    def _part(self, item: Any, build: Callable[[Any], tuple[str, str]]) -> tuple[str, str]:
+        """The JSON before and after the spans of ``item`` (by identity: hashing a
+        ``Resource`` costs more than encoding it)."""
+        cached = self._parts.get(id(item))
+        if cached is None or cached[0] is not item:
+            if len(self._parts) >= MAX_CACHED_PARTS:
+                self._parts.clear()
+            cached = (item, *build(item))
+            self._parts[id(item)] = cached  # holds ``item``, so its id is not reused
+        return cached[1], cached[2]
+
+
+def _resource_json(resource: Any) -> tuple[str, str]:
+    encoded = _compact({"attributes": _attributes(resource.attributes)})
+    head = '{"resource":' + _JSON.encode(encoded) + ',"scopeSpans":['
+    return head, "]" + _schema_json(resource.schema_url) + "}"
+
+
+def _scope_json(scope: Any) -> tuple[str, str]:
+    encoded = _scope(scope)
+    head = "{" + ('"scope":' + _JSON.encode(encoded) + "," if encoded else "") + '"spans":['
+    return head, "]" + _schema_json(_schema(scope)) + "}"
+
+
+def _schema_json(schema_url: str | None) -> str:
+    return ',"schemaUrl":' + _JSON.encode(schema_url) if schema_url else ""
 
 
 class OtlpJsonFileExporter(SpanExporter):
-    """Appends each exported batch as one OTLP JSON line to ``path``.
+    """Appends each exported batch as one OTLP JSON line to ``path``, flushed at once.
 
     Thread-safe; a write error is logged and reported as FAILURE, never raised.
     """
@@ -160,12 +223,13 @@ class OtlpJsonFileExporter(SpanExporter):
         self._lock = threading.Lock()
         self._file: IO[str] | None = None
         self._closed = False
+        self._encoder = OtlpJsonLineEncoder()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if not spans:
             return SpanExportResult.SUCCESS
         try:
-            line = json.dumps(encode_otlp_json(spans), separators=(",", ":"))
+            line = self._encoder.encode(spans)
             with self._lock:
                 if self._closed:
                     return SpanExportResult.FAILURE

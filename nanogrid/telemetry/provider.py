@@ -20,8 +20,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
+from nanogrid.telemetry.crashsafe import CrashSafeSpanProcessor
 from nanogrid.telemetry.global_provider import SWITCH
-from nanogrid.telemetry.grouping import TraceGroupingProcessor
 from nanogrid.telemetry.otlp_json import OtlpJsonFileExporter
 from nanogrid.telemetry.request import RequestAttributesProcessor, RequestIdGenerator
 
@@ -140,7 +140,8 @@ def setup_telemetry(
 ) -> Telemetry:
     """Build the tracing of one process (or one test).
 
-    - ``telemetry_dir``: spans as OTLP JSON lines in ``{dir}/{service}-{pid}.jsonl``.
+    - ``telemetry_dir``: spans as OTLP JSON lines in ``{dir}/{service}-{pid}.jsonl``, each
+      written as it ends, long steps also as they start (:mod:`.crashsafe`).
     - ``otlp_endpoint``: OTLP/HTTP base URL (``OTEL_EXPORTER_OTLP_ENDPOINT`` semantics:
       ``/v1/traces`` is appended), exported in the background with short timeouts.
     - ``in_memory``: keep finished spans in ``Telemetry.memory_exporter`` (tests).
@@ -178,7 +179,7 @@ def _exporting_processors(
     span_file = None
     if telemetry_dir is not None:
         span_file = Path(telemetry_dir) / f"{service_name}-{os.getpid()}.jsonl"
-        processors.append(TraceGroupingProcessor(OtlpJsonFileExporter(span_file)))
+        processors.append(CrashSafeSpanProcessor(OtlpJsonFileExporter(span_file)))
     if otlp_endpoint:
         processors.append(_otlp_processor(otlp_endpoint))
     return processors, memory, span_file

@@ -18,6 +18,8 @@ from __future__ import annotations
 import uuid
 from typing import Final
 
+from nanogrid import defaults
+
 # --- spans ----------------------------------------------------------------------------------
 # A span's name is the step; where a destination follows (``publish result:<id>``,
 # ``process nanogrid-tasks``) the step is the first word(s), matched by :func:`step_of`.
@@ -123,8 +125,7 @@ RUN_TIMEOUT: Final = "run.timeout"  # stage, waitedSeconds, deadlineSeconds
 DEPENDENCY_UNAVAILABLE: Final = "dependency.unavailable"  # dependency, symptom, error
 
 # worker
-WORKER_STARTED: Final = "worker.started"  # runtime, knobs
-WORKER_POLLING: Final = "worker.polling"
+WORKER_POLLING: Final = "worker.polling"  # heartbeatTtlSeconds, runtime
 WORKER_STOPPED: Final = "worker.stopped"
 POLL_FAILED: Final = "worker.poll_failed"  # dependency, symptom, error
 TASK_RECEIVED: Final = "task.received"  # receiveCount, messageId
@@ -180,6 +181,10 @@ F_KNOB: Final = "knob"
 F_WORKER_ID: Final = "workerId"
 F_COMPONENT: Final = "component"
 F_REQUEST_ID: Final = "requestId"
+F_HEARTBEAT_TTL: Final = "heartbeatTtlSeconds"  # worker.polling: how long a heartbeat lives
+
+#: A worker's heartbeat is the Redis key ``<prefix><workerId>``, set with an expiry.
+HEARTBEAT_KEY_PREFIX: Final = defaults.HEARTBEAT_PREFIX
 
 #: Dependencies as named in ``dependency`` fields and error bodies.
 REDIS: Final = "redis"

@@ -84,7 +84,11 @@ def serve(agent: WorkerAgent, stop: threading.Event) -> None:
             "worker %s polling %s",
             agent.settings.worker_id,
             agent.queue_url,
-            extra={sc.EVENT: sc.WORKER_POLLING},
+            extra={
+                sc.EVENT: sc.WORKER_POLLING,
+                sc.F_HEARTBEAT_TTL: defaults.HEARTBEAT_TTL_SECONDS,
+                "runtime": agent.runtime.name,
+            },
         )
         while not stop.is_set():
             try:
@@ -120,7 +124,9 @@ def main(argv: list[str] | None = None) -> None:
         level=os.environ.get("NANOGRID_LOG_LEVEL", "INFO"),
         static={"workerId": settings.worker_id},
     )
-    telemetry = setup_telemetry_from_env("nanogrid-worker")
+    telemetry = setup_telemetry_from_env(
+        "nanogrid-worker", resource_attributes={sc.SERVICE_INSTANCE: settings.worker_id}
+    )
     instrument_libraries()
     knobs = WorkerKnobs.from_env()
     stop = threading.Event()

@@ -7,10 +7,20 @@ import json
 from typer.testing import CliRunner
 
 from harness import traces
+from harness.analysis import diagnose
 from harness.cli import app
-from harness.evidence import append_call, load, write_logs, write_scenario
+from harness.evidence import (
+    COMPONENTS_FILE,
+    WIRE_FILE,
+    append_call,
+    load,
+    write_json_lines,
+    write_logs,
+    write_scenario,
+)
 from harness.faults import FaultLedger
 from harness.replay import TRACE_JAEGER, TRACE_JSONL, render_bundle, variant_dirs
+from harness.wire.model import WireRecorder
 from tests.harness.analysis.synth import request_run
 
 DECLARED = {
@@ -29,6 +39,19 @@ def write_variant(bundle, name, builder) -> None:
     traces.write_otlp_jsonl(builder.spans, run_dir / "trace.jsonl")
     write_logs(run_dir, builder.logs)
     FaultLedger(builder.ledger).write_jsonl(run_dir / "faults.jsonl")
+    WireRecorder(builder.wire).write_jsonl(run_dir / WIRE_FILE)
+    lives = [
+        {
+            "component": life.component,
+            "pid": life.pid,
+            "startedNs": life.started_ns,
+            "endedNs": life.ended_ns,
+            "exitCode": life.exit_code,
+            "stopped": life.stopped,
+        }
+        for life in builder.components
+    ]
+    write_json_lines(run_dir / COMPONENTS_FILE, lives)
 
 
 def make_bundle(tmp_path):
@@ -39,12 +62,25 @@ def make_bundle(tmp_path):
 
 
 def test_evidence_round_trips_through_its_files(tmp_path):
-    builder = request_run(exit_code=2, client="FAILED")
+    builder = request_run(exit_code=2, client="FAILED", wire=True)
     write_variant(tmp_path, "v", builder)
     evidence = load(tmp_path / "v")
     assert [c.status for c in evidence.calls] == [c.status for c in builder.calls]
     assert {s.span_id for s in evidence.spans} == {s.span_id for s in builder.spans}
-    assert len(evidence.logs) == len(builder.logs)
+    assert evidence.logs == builder.logs
+    assert evidence.wire == builder.wire
+    assert evidence.components == builder.components
+
+
+def test_a_crashed_worker_round_trips_with_its_open_spans_and_its_exit(tmp_path):
+    builder = request_run(redelivered=True)
+    write_variant(tmp_path, "v", builder)
+    evidence = load(tmp_path / "v")
+    assert {s.name for s in evidence.spans if s.open} == {"process nanogrid-tasks", "execute"}
+    assert [c.component for c in evidence.components if c.crashed] == ["worker-1"]
+    verdict = diagnose(evidence).verdict("WORKER_CRASHED")
+    assert verdict.confirmed
+    assert verdict.detail["redelivered"] is True
 
 
 def test_render_bundle_writes_every_file_in_the_declared_order(tmp_path):

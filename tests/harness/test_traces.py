@@ -9,6 +9,7 @@ from opentelemetry import trace
 
 from harness.traces import (
     SpanRecord,
+    causal_order,
     load_spans,
     parse_otlp_json,
     render_tree,
@@ -241,3 +242,109 @@ def test_trace_command_prints_the_tree_and_writes_jaeger_json(tmp_path, monkeypa
     )
     assert missing.exit_code == 1
     assert "no spans" in missing.output
+
+
+def span(name: str, span_id: str, parent: str = "", start: int = 1_000, **kw) -> SpanRecord:
+    """A span of trace ``ab…`` built in code; ids are short hex, padded."""
+    fields = {
+        "trace_id": "ab" * 16,
+        "span_id": span_id.rjust(16, "0"),
+        "parent_span_id": parent.rjust(16, "0") if parent else "",
+        "name": name,
+        "kind": 1,
+        "service": "svc",
+        "start_ns": start,
+        "end_ns": start + 500,
+        **kw,
+    }
+    return SpanRecord(**fields)
+
+
+def test_an_ended_record_supersedes_the_start_record_in_any_order(tmp_path):
+    started = span("execute", "1", open=True, end_ns=0)
+    ended = span("execute", "1", attributes={"process.exit.code": 0})
+    write_otlp_jsonl([started], tmp_path / "a-1.jsonl")
+    write_otlp_jsonl([ended], tmp_path / "b-1.jsonl")
+    write_otlp_jsonl([started], tmp_path / "c-1.jsonl")  # read after the ended one
+    (merged,) = load_spans(tmp_path)
+    assert merged.ended
+    assert merged == ended
+    assert merged.duration_ns == 500
+
+
+def test_a_span_with_only_a_start_record_is_open(tmp_path):
+    telemetry = setup_telemetry("worker", tmp_path, set_global=False)
+    step = telemetry.tracer("w").start_span("execute", attributes={"n": 1})
+    try:
+        (open_span,) = load_spans(tmp_path)
+    finally:
+        step.end()
+        telemetry.shutdown()
+    assert not open_span.ended
+    assert open_span.open
+    assert (open_span.end_ns, open_span.duration_ns) == (0, 0)
+    assert open_span.start_ns > 0
+    assert open_span.attributes == {"n": 1}  # the marker is read into ``open``
+    assert open_span.span_id == f"{step.get_span_context().span_id:016x}"
+    (closed,) = load_spans(tmp_path)
+    assert closed.ended
+    assert closed.span_id == open_span.span_id
+
+
+def test_spans_written_child_first_are_read_parent_first(tmp_path):
+    # Written as they end, children first; the worker's clock runs 1 us behind, so the
+    # child also *starts* before its parent by the timestamps.
+    records = [
+        span("download", "3", parent="2", start=1_200),
+        span("execute", "4", parent="2", start=900),
+        span("process q", "2", parent="1", start=1_000),
+        span("POST /run", "1", start=1_100),
+        span("orphan late", "6", parent="5", start=1_050),
+        span("orphan early", "7", parent="5", start=100),
+    ]
+    write_otlp_jsonl(records, tmp_path / "x-1.jsonl")
+    names = [s.name for s in load_spans(tmp_path)]
+    assert names == [
+        "orphan early",
+        "orphan late",
+        "POST /run",
+        "process q",
+        "execute",
+        "download",
+    ]
+    assert [s.name for s in spans_for_request(reversed(records), "ab" * 16)] == names
+
+
+def test_a_parent_cycle_loses_no_span():
+    records = [span("a", "1", parent="2", start=5), span("b", "2", parent="1", start=3)]
+    assert [s.name for s in causal_order(records)] == ["b", "a"]
+
+
+def test_open_spans_render_as_started_never_finished_and_round_trip(tmp_path):
+    records = [
+        span("process q", "1", start=1_000_000, open=True, end_ns=0),
+        span("download", "2", parent="1", start=2_000_000),
+        span("execute", "3", parent="1", start=3_000_000, open=True, end_ns=0),
+    ]
+    out = tmp_path / "x.jsonl"
+    write_otlp_jsonl(records, out)
+    assert load_spans(out) == records
+    raw = json.loads(out.read_text())["resourceSpans"][0]["scopeSpans"][0]["spans"][2]
+    assert "endTimeUnixNano" not in raw
+    assert {"key": "nanogrid.span.state", "value": {"stringValue": "started"}} in raw["attributes"]
+    again = tmp_path / "again.jsonl"
+    write_otlp_jsonl(load_spans(out), again)
+    assert load_spans(again) == records
+
+    lines = render_tree(records).splitlines()
+    assert lines[1].startswith("process q [svc] internal +0.0ms [open] UNSET")
+    assert "download [svc] internal +1.0ms 0.0ms UNSET" in lines[2]
+    assert "[open]" not in lines[2]
+    assert "execute [svc] internal +2.0ms [open] UNSET" in lines[3]
+
+    jspans = {s["operationName"]: s for s in to_jaeger(records)["data"][0]["spans"]}
+    state = {"key": "nanogrid.span.state", "type": "string", "value": "started"}
+    assert jspans["execute"]["duration"] == 0
+    assert state in jspans["execute"]["tags"]
+    assert state in jspans["process q"]["tags"]
+    assert all(t["key"] != "nanogrid.span.state" for t in jspans["download"]["tags"])

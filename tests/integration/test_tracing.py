@@ -33,7 +33,7 @@ def spans_of(stack: Stack, request_id: str, needed: set[str]) -> list[traces.Spa
 
     def complete() -> bool:
         found[:] = traces.spans_for_request(traces.load_spans(stack.telemetry_dir), request_id)
-        names = {s.name for s in found}
+        names = {s.name for s in found if s.ended}
         return needed <= names
 
     assert wait_until(complete, timeout=20), sorted({s.name for s in found})

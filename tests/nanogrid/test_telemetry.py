@@ -236,7 +236,8 @@ def test_file_exporter_writes_otlp_json_lines(tmp_path):
     assert tel.span_file == path
     lines = path.read_text().splitlines()
     spans = [s for line in lines for s in _otlp_spans(json.loads(line))]
-    assert {s["name"] for s in spans} == {"root", "child"}
+    assert [s["name"] for s in spans] == ["child", "root"]  # one line each, as they end
+    assert len(lines) == 2
     for span in spans:
         assert span["traceId"] == uuid.UUID(rid).hex
         assert len(span["spanId"]) == 16
@@ -494,3 +495,23 @@ def test_otlp_json_encoding_matches_the_official_encoder(telemetry):
         json.dumps(mine, indent=1, sort_keys=True).splitlines()
         == json.dumps(official, indent=1, sort_keys=True).splitlines()
     )
+
+
+def test_the_line_encoder_writes_what_encode_otlp_json_gives(telemetry):
+    from nanogrid.telemetry import encode_otlp_json
+    from nanogrid.telemetry.otlp_json import OtlpJsonLineEncoder
+
+    other = setup_telemetry("other", in_memory=True, set_global=False)
+    try:
+        plain = telemetry.tracer("t")
+        versioned = telemetry.provider.get_tracer("v", "1.2", schema_url="https://s")
+        for tracer in (plain, versioned, other.tracer("o"), plain):
+            with tracer.start_as_current_span("s", attributes={"k": [1, 2]}):
+                pass
+        spans = [*finished(telemetry), *finished(other)]
+    finally:
+        other.shutdown()
+    encoder = OtlpJsonLineEncoder()
+    for batch in (spans[:1], spans, spans[::-1], spans):  # the last one from the cache
+        expected = json.dumps(encode_otlp_json(batch), separators=(",", ":"))
+        assert encoder.encode(batch) == expected

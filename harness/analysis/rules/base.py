@@ -1,4 +1,9 @@
-"""What every rule shares: the rule protocol and the evidence-item constructors."""
+"""What every rule shares: the rule protocol and the evidence-item constructors.
+
+Evidence items come from spans, log lines, wire events, the supervisor's component records
+and the client's calls: what the system showed. There is no constructor for a fault-ledger
+event: what the harness injected is never a verdict's evidence.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,13 @@ from harness.analysis.facts import (
     CLIENT,
     RunFacts,
     call_ref,
-    fault_ref,
     log_component,
     message,
     span_ref,
 )
 from harness.analysis.model import EvidenceItem, EvidenceKind, Phrase, Verdict, VerdictStatus, clock
-from harness.evidence import CallRecord, log_time_ns
-from harness.faults import LedgerEvent
+from harness.analysis.wire import WireCall
+from harness.evidence import CallRecord, ComponentLife, log_time_ns
 from harness.traces import SpanRecord
 
 CONFIRMED = VerdictStatus.CONFIRMED
@@ -42,9 +46,14 @@ def at(ts_ns: int) -> str:
 
 
 def span_item(facts: RunFacts, span: SpanRecord, text: str = "", edge: str = "end") -> EvidenceItem:
-    ts = span.end_ns if edge == "end" else span.start_ns
-    shown = text or f"{span.name} ({span.duration_ns / 1e6:.1f} ms)"
-    return EvidenceItem(ts, facts.component(span), EvidenceKind.SPAN, shown, span_ref(span, edge))
+    ts = span.end_ns if edge == "end" and span.end_ns else span.start_ns
+    if not text:
+        text = (
+            f"{span.name} (started, never finished)"
+            if not span.end_ns
+            else f"{span.name} ({span.duration_ns / 1e6:.1f} ms)"
+        )
+    return EvidenceItem(ts, facts.component(span), EvidenceKind.SPAN, text, span_ref(span, edge))
 
 
 def event_item(facts: RunFacts, span: SpanRecord, name: str) -> EvidenceItem | None:
@@ -63,6 +72,31 @@ def log_item(facts: RunFacts, line: dict[str, Any]) -> EvidenceItem:
     return EvidenceItem(
         log_time_ns(line), log_component(line), EvidenceKind.LOG, text, facts.log_ref(line)
     )
+
+
+def wire_item(facts: RunFacts, call: WireCall, text: str = "") -> EvidenceItem:
+    if not text:
+        if call.answer is None:
+            answer = "no answer" + (f", connection closed at {at(call.closed_ns)}")
+        else:
+            answer = call.error or f"answered in {call.duration_ns / 1e6:.1f} ms"
+            if call.receivers is not None:
+                answer = f"receivers={call.receivers}"
+        text = f"{call.path}: {call.name} {call.target} -> {answer}".replace("  ", " ")
+    return EvidenceItem(
+        call.start_ns, call.path, EvidenceKind.WIRE, text, facts.wire_ref(call.request)
+    )
+
+
+def life_item(life: ComponentLife) -> EvidenceItem:
+    if life.ended_ns is None:
+        text = f"{life.component} running (pid {life.pid})"
+        return EvidenceItem(life.started_ns, life.component, EvidenceKind.COMPONENT, text, "")
+    how = "stopped" if life.stopped else "exited"
+    code = life.exit_code
+    signal = f"killed by signal {-code}" if code is not None and code < 0 else f"status {code}"
+    text = f"{life.component} (pid {life.pid}) {how}: {signal}"
+    return EvidenceItem(life.ended_ns, life.component, EvidenceKind.COMPONENT, text, "")
 
 
 def call_item(facts: RunFacts, call: CallRecord) -> EvidenceItem:
@@ -84,17 +118,6 @@ def _body_summary(body: dict[str, Any]) -> str:
     if isinstance(error, dict):
         return f"{error.get('code')}: {error.get('message')}"
     return ""
-
-
-def fault_item(facts: RunFacts, event: LedgerEvent) -> EvidenceItem:
-    index = next((n for n, e in enumerate(facts.ledger) if e is event), 0)
-    detail = " ".join(f"{k}={v}" for k, v in event.detail.items() if k != "name")
-    conn = f" conn #{event.connection}" if event.connection is not None else ""
-    parts = (event.event, event.fault or "", event.kind or "", event.direction or "")
-    text = " ".join(str(p) for p in parts) + f"{conn} {detail}"
-    return EvidenceItem(
-        event.ts_ns, event.proxy, EvidenceKind.FAULT, " ".join(text.split()), fault_ref(index)
-    )
 
 
 def verdict(

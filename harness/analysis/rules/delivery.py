@@ -1,5 +1,10 @@
-"""Rules about getting the result back: FAILED_NOT_PROPAGATED and
-RESULT_PUBLISHED_WITHOUT_SUBSCRIBER (the memo's hypotheses 1 and 3)."""
+"""Rules about getting the result back: FAILED_NOT_PROPAGATED (the memo's hypothesis 1),
+RESULT_PUBLISHED_WITHOUT_SUBSCRIBER (hypothesis 3) and RESULT_AFTER_DEADLINE.
+
+The controller's own deadline separates the last two: a PUBLISH that reached nobody while
+the controller still waited is a lost result (late or dropped subscription); one that came
+after the controller had given up is the timeout's consequence, not a subscription problem.
+"""
 
 from __future__ import annotations
 
@@ -16,39 +21,68 @@ from harness.analysis.rules.base import (
     phrase,
     span_item,
     verdict,
+    wire_item,
 )
 from harness.evidence import log_time_ns
+from harness.wire.model import KIND_MESSAGE
+from nanogrid.telemetry import semconv as sc
 
 
 def _publish_items(facts: RunFacts, req: RequestFacts) -> list[EvidenceItem | None]:
     items: list[EvidenceItem | None] = [
-        span_item(facts, s, f"{s.name}: receivers={s.attributes.get('nanogrid.publish.receivers')}")
+        span_item(facts, s, f"{s.name}: receivers={s.attributes.get(sc.PUBLISH_RECEIVERS)}")
         for s in req.publishes
     ]
-    items += [log_item(facts, line) for line in req.logs_with("Result published successfully")]
-    items += [log_item(facts, line) for line in req.logs_with("[DONE][")]
+    items += [log_item(facts, line) for line in req.events(sc.RESULT_PUBLISHED, sc.TASK_DONE)]
+    items += [
+        wire_item(facts, c)
+        for c in facts.wire.redis_calls()
+        if c.name == "PUBLISH" and c.target == req.channel
+    ]
     return items
 
 
 def _timeout_items(facts: RunFacts, req: RequestFacts) -> list[EvidenceItem | None]:
-    items = [log_item(facts, line) for line in req.logs_with("Timeout waiting for result")]
+    items: list[EvidenceItem | None] = [
+        log_item(facts, line) for line in req.events(sc.RUN_TIMEOUT)
+    ]
+    items += [event_item(facts, s, sc.EV_DEADLINE_HIT) for s in req.named(sc.SPAN_WAIT)]
     return [*items, call_item(facts, req.call)]
 
 
-def _reached_controller(req: RequestFacts) -> bool:
-    """The published result reached a subscriber, or the controller said it ignored one."""
-    return any(n > 0 for _, n in req.receivers) or bool(req.wait_events("message ignored"))
+def _in_time(req: RequestFacts, ts_ns: int) -> bool:
+    """Whether ``ts_ns`` came while the controller was still waiting."""
+    return not req.deadline_ns or ts_ns <= req.deadline_ns
+
+
+def _pushed_to_controller(facts: RunFacts, req: RequestFacts) -> list[int]:
+    """Times the network carried the result message to the controller."""
+    return [
+        e.ts_ns
+        for e in req.wire
+        if e.kind == KIND_MESSAGE and e.target == req.channel and e.path.startswith("controller")
+    ]
+
+
+def _reached_controller(facts: RunFacts, req: RequestFacts) -> bool:
+    """The result reached the controller while it waited: a receiver counted by PUBLISH,
+    the controller's own "ignored" event, or the message on the controller's wire."""
+    return (
+        any(n > 0 and _in_time(req, ts) for ts, n in req.receivers)
+        or bool(req.wait_events(sc.EV_MESSAGE_IGNORED))
+        or any(_in_time(req, ts) for ts in _pushed_to_controller(facts, req))
+    )
 
 
 class FailedNotPropagated:
-    """The worker published FAILED; the controller still answered TIMEOUT."""
+    """The worker published FAILED in time; the controller still answered TIMEOUT."""
 
     code = "FAILED_NOT_PROPAGATED"
 
     def __call__(self, facts: RunFacts, baseline: RunFacts | None) -> Verdict:
         timeouts = [r for r in facts.requests if r.client_status == "TIMEOUT"]
         for req in timeouts:
-            if req.published_status == "FAILED" and _reached_controller(req):
+            if req.published_status == "FAILED" and _reached_controller(facts, req):
                 return self._confirmed(facts, req)
         if not timeouts:
             because = [
@@ -61,8 +95,7 @@ class FailedNotPropagated:
             because = [
                 phrase(
                     "fnp.unheard",
-                    "the worker published FAILED, but PUBLISH reached 0 receivers: the controller "
-                    "never had the result to ignore",
+                    "the worker published FAILED, but it never reached the waiting controller",
                 )
             ]
             return verdict(self.code, RULED_OUT, _publish_items(facts, unheard[0]), because)
@@ -82,31 +115,40 @@ class FailedNotPropagated:
         because = [
             phrase(
                 "fnp.unknown",
-                "the request timed out and no evidence shows what the worker published",
+                "the request timed out and no evidence shows what the worker published: "
+                "record the worker's log or the result key, or run `doctor`",
             )
         ]
         return verdict(self.code, UNKNOWN, _timeout_items(facts, timeouts[0]), because)
 
     def _confirmed(self, facts: RunFacts, req: RequestFacts) -> Verdict:
-        ts, receivers = req.receivers[0]
-        ts = req.publishes[0].start_ns if req.publishes else ts
+        ts = req.publish_ns
+        receivers = next((n for _, n in req.receivers), None)
         items = _publish_items(facts, req) + _timeout_items(facts, req)
-        items += [event_item(facts, s, "message ignored") for s in req.named("wait")]
+        items += [event_item(facts, s, sc.EV_MESSAGE_IGNORED) for s in req.named(sc.SPAN_WAIT)]
         because = [
             phrase(
                 "fnp.published",
                 "the worker published FAILED at {ts} with {n} receiver(s)",
                 ts=at(ts),
-                n=receivers,
+                n="?" if receivers is None else receivers,
             )
         ]
-        ignored = req.wait_events("message ignored")
+        ignored = req.wait_events(sc.EV_MESSAGE_IGNORED)
         if ignored:
             because.append(
                 phrase(
                     "fnp.ignored",
                     "the controller received it and ignored it at {ts}",
                     ts=at(ignored[0][0]),
+                )
+            )
+        elif pushed := _pushed_to_controller(facts, req):
+            because.append(
+                phrase(
+                    "fnp.pushed",
+                    "the network delivered it to the controller at {ts}",
+                    ts=at(pushed[0]),
                 )
             )
         however = [
@@ -120,15 +162,27 @@ class FailedNotPropagated:
 
 
 class PublishedWithoutSubscriber:
-    """PUBLISH reached 0 receivers: a late subscription or a dropped subscriber."""
+    """PUBLISH reached 0 receivers while the controller waited."""
 
     code = "RESULT_PUBLISHED_WITHOUT_SUBSCRIBER"
 
     def __call__(self, facts: RunFacts, baseline: RunFacts | None) -> Verdict:
         published = [r for r in facts.requests if r.receivers]
         for req in published:
-            if any(n == 0 for _, n in req.receivers):
+            if any(n == 0 and _in_time(req, ts) for ts, n in req.receivers):
                 return self._confirmed(facts, req)
+        late = [r for r in published if any(n == 0 for _, n in r.receivers)]
+        if late:
+            req = late[0]
+            because = [
+                phrase(
+                    "nosub.after_deadline",
+                    "PUBLISH reached 0 receivers only after the controller had stopped waiting "
+                    "at {ts}: nobody was left to subscribe",
+                    ts=at(req.deadline_ns),
+                )
+            ]
+            return verdict(self.code, RULED_OUT, _publish_items(facts, req)[:2], because)
         if published:
             req = published[0]
             ts, n = req.receivers[0]
@@ -146,11 +200,17 @@ class PublishedWithoutSubscriber:
                 phrase("nosub.not_sent", "the task was never sent, so nothing was published")
             ]
             return verdict(self.code, RULED_OUT, [], because)
-        because = [phrase("nosub.unknown", "no PUBLISH receiver count was recorded")]
+        because = [
+            phrase(
+                "nosub.unknown",
+                "no PUBLISH receiver count was recorded: enable `subscribers=` in the worker's "
+                "publish log, put a decoding proxy on the worker's Redis path, or run `doctor`",
+            )
+        ]
         return verdict(self.code, UNKNOWN, [], because)
 
     def _confirmed(self, facts: RunFacts, req: RequestFacts) -> Verdict:
-        ts = next(t for t, n in req.receivers if n == 0)
+        ts = next(t for t, n in req.receivers if n == 0 and _in_time(req, t))
         items = _publish_items(facts, req)
         because = [phrase("nosub.zero", "PUBLISH reached 0 receivers at {ts}", ts=at(ts))]
         cause, why = _why_no_receiver(facts, req, ts, items)
@@ -165,23 +225,81 @@ class PublishedWithoutSubscriber:
         return verdict(self.code, CONFIRMED, items, because, however, cause=cause)
 
 
+def _subscribed_ns(facts: RunFacts, req: RequestFacts, items: list[EvidenceItem | None]) -> int:
+    """When the controller asked to subscribe: its span, its log, else its wire."""
+    subscribe = req.first(sc.SPAN_SUBSCRIBE)
+    if subscribe is not None:
+        items.append(span_item(facts, subscribe, f"{subscribe.name} started", edge="start"))
+        return subscribe.start_ns
+    if logged := req.events(sc.RESULT_SUBSCRIBING):
+        items.append(log_item(facts, logged[0]))
+        return log_time_ns(logged[0])
+    for call in facts.wire.redis_calls("controller"):
+        if call.name == "SUBSCRIBE" and call.target == req.channel:
+            items.append(wire_item(facts, call))
+            return call.start_ns
+    return 0
+
+
 def _why_no_receiver(
     facts: RunFacts, req: RequestFacts, published: int, items: list[EvidenceItem | None]
 ) -> tuple[str, list[Phrase]]:
     """``late_subscription`` (subscribed after the publish), ``dropped_subscriber``, or
     ``unknown``; adds the witnesses to ``items``."""
-    subscribe = req.first("subscribe")
-    subscribed = subscribe.start_ns if subscribe else 0
-    if subscribe is not None:
-        items.append(span_item(facts, subscribe, f"{subscribe.name} started", edge="start"))
-    elif logged := req.logs_with("Subscribing to channel"):
-        subscribed = log_time_ns(logged[0])
-        items.append(log_item(facts, logged[0]))
+    subscribed = _subscribed_ns(facts, req, items)
     if subscribed > published:
         en = "the controller subscribed only at {ts}, after the publish"
         return "late_subscription", [phrase("nosub.late", en, ts=at(subscribed))]
-    if lost := req.wait_events("connection lost"):
-        items += [event_item(facts, s, "connection lost") for s in req.named("wait")]
+    if lost := req.wait_events(sc.EV_CONNECTION_LOST):
+        items += [event_item(facts, s, sc.EV_CONNECTION_LOST) for s in req.named(sc.SPAN_WAIT)]
         en = "the controller's subscription was lost at {ts}"
         return "dropped_subscriber", [phrase("nosub.dropped", en, ts=at(lost[0][0]))]
     return "unknown", []
+
+
+class ResultAfterDeadline:
+    """The result came after the controller had stopped waiting."""
+
+    code = "RESULT_AFTER_DEADLINE"
+
+    def __call__(self, facts: RunFacts, baseline: RunFacts | None) -> Verdict:
+        timeouts = [r for r in facts.requests if r.deadline_ns]
+        for req in timeouts:
+            if req.publish_ns and req.publish_ns > req.deadline_ns:
+                return self._confirmed(facts, req)
+        if not timeouts:
+            because = [phrase("late.no_timeout", "the controller never stopped waiting early")]
+            return verdict(self.code, RULED_OUT, [], because)
+        published = [r for r in timeouts if r.publish_ns]
+        if published:
+            because = [
+                phrase(
+                    "late.in_time",
+                    "the result was published at {ts}, before the controller gave up",
+                    ts=at(published[0].publish_ns),
+                )
+            ]
+            return verdict(self.code, RULED_OUT, _publish_items(facts, published[0]), because)
+        because = [
+            phrase(
+                "late.unknown",
+                "the controller gave up and no publish of the result was recorded: it may "
+                "come later (fetch resultUrl) or never",
+            )
+        ]
+        return verdict(self.code, UNKNOWN, _timeout_items(facts, timeouts[0]), because)
+
+    def _confirmed(self, facts: RunFacts, req: RequestFacts) -> Verdict:
+        late_ms = round((req.publish_ns - req.deadline_ns) / 1e6)
+        because = [
+            phrase(
+                "late.because",
+                "the controller stopped waiting at {deadline}; the result was published at "
+                "{ts}, {ms} ms later",
+                deadline=at(req.deadline_ns),
+                ts=at(req.publish_ns),
+                ms=late_ms,
+            )
+        ]
+        items = _timeout_items(facts, req) + _publish_items(facts, req)
+        return verdict(self.code, CONFIRMED, items, because, lateMs=late_ms)

@@ -22,6 +22,7 @@ from harness.analysis.rules.base import (
     verdict,
 )
 from harness.traces import SpanRecord
+from nanogrid.telemetry import semconv as sc
 
 
 @dataclass(frozen=True)
@@ -37,24 +38,20 @@ class FunctionOutcome:
         attrs = span.attributes
         if self.flag is not None:
             return bool(attrs.get(self.flag))
-        exit_code = attrs.get("process.exit.code", 0)
-        return (
-            exit_code != 0
-            and not attrs.get("nanogrid.timed_out")
-            and not attrs.get("nanogrid.out_of_memory")
-        )
+        exit_code = attrs.get(sc.EXIT_CODE, 0)
+        return exit_code != 0 and not attrs.get(sc.TIMED_OUT) and not attrs.get(sc.OUT_OF_MEMORY)
 
     def __call__(self, facts: RunFacts, baseline: RunFacts | None) -> Verdict:
         items: list[EvidenceItem | None] = []
         ran = False
         for req in facts.requests:
-            executes = req.named("execute")
+            executes = [s for s in req.named(sc.SPAN_EXECUTE) if s.end_ns]
             ran = ran or bool(executes)
             hits = [s for s in executes if self.matches(s)]
             items += [span_item(facts, s, self._describe(s)) for s in hits]
             if self._typed(req):
                 items.append(call_item(facts, req.call) if req.call.status == "FAILED" else None)
-                items += [log_item(facts, line) for line in req.logs_with("exec finished")[:1]]
+                items += [log_item(facts, line) for line in req.events(sc.FUNCTION_FINISHED)[:1]]
         found = [i for i in items if i is not None]
         if found:
             en = f"the function {self.what} at {{ts}}"
@@ -89,9 +86,9 @@ class FunctionOutcome:
     def _describe(span: SpanRecord) -> str:
         attrs = span.attributes
         return (
-            f"execute: exit code {attrs.get('process.exit.code')}, "
-            f"{attrs.get('nanogrid.duration_ms')} ms, "
-            f"peak {attrs.get('nanogrid.peak_memory_bytes')} bytes"
+            f"execute: exit code {attrs.get(sc.EXIT_CODE)}, "
+            f"{attrs.get(sc.DURATION_MS)} ms, "
+            f"peak {attrs.get(sc.PEAK_MEMORY_BYTES)} bytes"
         )
 
 
@@ -99,9 +96,62 @@ FUNCTION_FAILED = FunctionOutcome("FUNCTION_FAILED", "USER_CODE_ERROR", None, "e
 FUNCTION_TIMEOUT = FunctionOutcome(
     "FUNCTION_TIMEOUT",
     "FUNCTION_TIMEOUT",
-    "nanogrid.timed_out",
+    sc.TIMED_OUT,
     "ran past its timeout and was killed",
 )
 OUT_OF_MEMORY = FunctionOutcome(
-    "OUT_OF_MEMORY", "OUT_OF_MEMORY", "nanogrid.out_of_memory", "went over its memory limit"
+    "OUT_OF_MEMORY", "OUT_OF_MEMORY", sc.OUT_OF_MEMORY, "went over its memory limit"
 )
+
+
+class SlowFunction:
+    """The function itself ran longer than the controller waits.
+
+    Confirmed when a request timed out, its function was still running at the controller's
+    deadline, and the run of the function alone took more than half of that deadline (so
+    it, not a slow step before it, used the time up).
+    """
+
+    code = "SLOW_FUNCTION"
+
+    def __call__(self, facts: RunFacts, baseline: RunFacts | None) -> Verdict:
+        timed_out = [r for r in facts.requests if r.deadline_ns]
+        for req in timed_out:
+            for span in req.named(sc.SPAN_EXECUTE):
+                if span.attributes.get(sc.TIMED_OUT) or not span.ended:
+                    continue  # killed by its timeout, or its worker died: not a slow run
+                found = self._slow(facts, req, span)
+                if found is not None:
+                    return found
+        if not timed_out:
+            because = [phrase("slowfn.no_timeout", "no request outlasted the controller's wait")]
+            return verdict(self.code, RULED_OUT, [], because)
+        ran = [s for r in timed_out for s in r.named(sc.SPAN_EXECUTE)]
+        if ran:
+            because = [
+                phrase(
+                    "slowfn.in_time",
+                    "the function finished well within the controller's deadline",
+                )
+            ]
+            return verdict(self.code, RULED_OUT, [span_item(facts, ran[0])], because)
+        because = [phrase("slowfn.unknown", "no evidence of how long the function ran")]
+        return verdict(self.code, UNKNOWN, [], because)
+
+    def _slow(self, facts: RunFacts, req: RequestFacts, span: SpanRecord) -> Verdict | None:
+        window = req.deadline_ns - req.start_ns
+        end = span.end_ns
+        ran = end - span.start_ns
+        if not (span.start_ns < req.deadline_ns < end and ran * 2 > window):
+            return None
+        deadline = req.deadline_seconds
+        because = [
+            phrase(
+                "slowfn.because",
+                "the function ran for {ran} s; the controller waits {deadline} s in all",
+                ran=round(ran / 1e9, 2),
+                deadline=deadline if deadline is not None else round(window / 1e9, 2),
+            )
+        ]
+        items = [span_item(facts, span), call_item(facts, req.call)]
+        return verdict(self.code, CONFIRMED, items, because, runMs=round(ran / 1e6))

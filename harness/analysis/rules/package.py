@@ -15,6 +15,7 @@ from harness.analysis.rules.base import (
     span_item,
     verdict,
 )
+from nanogrid.telemetry import semconv as sc
 
 SMALL_ZIP_BYTES = 100
 
@@ -32,7 +33,10 @@ class InvalidPackage:
             return verdict(
                 self.code, CONFIRMED, witnesses, [phrase("invalid.because", en, ts=at(first))]
             )
-        if any(r.named("execute") or r.logs_with("Successfully extracted") for r in facts.requests):
+        if any(
+            r.named(sc.SPAN_EXECUTE) or r.events(sc.PACKAGE_EXTRACTED, sc.PACKAGE_CACHED)
+            for r in facts.requests
+        ):
             en = "every worker extracted the archive and ran the function"
             return verdict(self.code, RULED_OUT, [], [phrase("invalid.ran", en)])
         en = "no worker evidence of downloading or extracting the package"
@@ -41,15 +45,15 @@ class InvalidPackage:
     @staticmethod
     def _witnesses(facts: RunFacts, req: RequestFacts) -> list[EvidenceItem]:
         """The unusable-archive evidence of one request; empty when there is none."""
-        logs = req.logs_with("[S3][FAIL]") + req.logs_with("No files extracted")
-        spans = [s for s in req.named("validate and extract") if s.is_error]
+        logs = req.events(sc.PACKAGE_INVALID)
+        spans = [s for s in req.named(sc.SPAN_EXTRACT) if s.is_error]
         typed = (req.published_result or {}).get("errorType") == "INVALID_PACKAGE"
         if not (logs or spans or typed):
             return []
         items = [log_item(facts, line) for line in logs]
         items += [span_item(facts, s, f"validate and extract: {s.status_message}") for s in spans]
-        for span in req.named("download"):
-            size = int(span.attributes.get("nanogrid.zip.bytes", SMALL_ZIP_BYTES))
+        for span in req.named(sc.SPAN_DOWNLOAD):
+            size = int(span.attributes.get(sc.ZIP_BYTES, SMALL_ZIP_BYTES))
             if size < SMALL_ZIP_BYTES:
                 items.append(span_item(facts, span, f"download: {size} bytes"))
         if typed:
@@ -65,24 +69,22 @@ class UploadRejected:
     def __call__(self, facts: RunFacts, baseline: RunFacts | None) -> Verdict:
         uploads = facts.uploads
         refused = [c for c in uploads if c.httpStatus is not None and 400 <= c.httpStatus < 500]
-        if refused:
-            call = refused[0]
-            error = call.body.get("error", {})
-            reason = error.get("reason") or error.get("code") if isinstance(error, dict) else None
-            logs = [
-                line
-                for line in facts.evidence.logs
-                if "refused" in str(line.get("message", ""))
-                and "Upload" in str(line.get("message", ""))
-            ]
-            items = [call_item(facts, call), *(log_item(facts, line) for line in logs[:2])]
+        logs = facts.events(sc.UPLOAD_REFUSED)
+        if refused or logs:
+            items = [call_item(facts, c) for c in refused[:1]]
+            items += [log_item(facts, line) for line in logs[:2]]
+            reason = next((str(line.get(sc.F_REASON)) for line in logs), None)
+            if refused:
+                error = refused[0].body.get("error", {})
+                if isinstance(error, dict):
+                    reason = error.get("reason") or error.get("code") or reason
+            first = min(i.ts_ns for i in items)
             because = [
                 phrase(
                     "upload.refused",
-                    "/upload answered HTTP {code} ({reason}) at {ts}",
-                    code=call.httpStatus,
+                    "the controller refused an upload ({reason}) at {ts}",
                     reason=reason or "?",
-                    ts=at(call.endNs),
+                    ts=at(first),
                 )
             ]
             return verdict(self.code, CONFIRMED, items, because, reason=reason)
@@ -91,5 +93,8 @@ class UploadRejected:
             return verdict(
                 self.code, RULED_OUT, [call_item(facts, c) for c in uploads[:1]], because
             )
-        because = [phrase("upload.none", "no upload was made: the code reached S3 another way")]
-        return verdict(self.code, RULED_OUT, [], because)
+        if stored := facts.events(sc.UPLOAD_STORED):
+            because = [phrase("upload.accepted", "every upload was accepted ({n})", n=len(stored))]
+            return verdict(self.code, RULED_OUT, [log_item(facts, stored[0])], because)
+        because = [phrase("upload.none", "no upload was seen: the code reached S3 another way")]
+        return verdict(self.code, UNKNOWN if not facts.requests else RULED_OUT, [], because)

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from harness.analysis import FAULT_CODES, HEALTHY, VERDICTS, VerdictStatus, diagnose
+from harness.analysis import FAULT_CODES, HEALTHY, VERDICTS, EvidenceKind, VerdictStatus, diagnose
 from harness.evidence import Evidence
 from harness.faults import EventKind, FaultKind
-from tests.harness.analysis.synth import RunBuilder, request_run
+from nanogrid.telemetry import semconv as sc
+from tests.harness.analysis.builder import RunBuilder
+from tests.harness.analysis.synth import request_run
 
 CONFIRMED, RULED_OUT, UNKNOWN = (
     VerdictStatus.CONFIRMED,
@@ -68,7 +70,7 @@ def test_failed_relayed_promptly_rules_out_failed_not_propagated():
             "RESULT_PUBLISHED_WITHOUT_SUBSCRIBER",
         ),
         ({"worker": False, "client": "TIMEOUT"}, "WORKER_NOT_CONSUMING"),
-        ({"redelivered": True}, "WORKER_CRASHED_REDELIVERED"),
+        ({"redelivered": True}, "WORKER_CRASHED"),
         ({"s3_ms": 2500.0}, "SLOW_DEPENDENCY"),
     ],
 )
@@ -84,38 +86,50 @@ def test_function_outcomes_do_not_confirm_each_other():
     assert diagnosis.verdict("OUT_OF_MEMORY").status is RULED_OUT
 
 
-@pytest.mark.parametrize(
-    ("error", "symptom"),
-    [
-        (
-            "connection refused (Error 111 connecting to 127.0.0.1:6379. Connection refused.)",
-            "refused",
-        ),
-        ("timed out (Timeout connecting to server)", "connect_timeout"),
-        ("timed out: no subscribe confirmation within 2s", "blackhole"),
-        ("connection reset (Connection reset by peer)", "reset"),
-    ],
-)
-def test_redis_unreachable_names_the_symptom_and_the_component(error, symptom):
-    diagnosis = diagnose(request_run(redis_error=error).evidence())
+@pytest.mark.parametrize("symptom", ["refused", "connect_timeout", "blackhole", "reset"])
+@pytest.mark.parametrize("witness", ["body and log", "body", "log"])
+def test_redis_unreachable_names_the_symptom_and_the_component(symptom, witness):
+    """The symptom is the controller's own (its 503 body and its log event say it)."""
+    run = request_run(unavailable=(sc.REDIS, symptom))
+    if witness == "body":
+        run.logs = [line for line in run.logs if line.get(sc.EVENT) != sc.DEPENDENCY_UNAVAILABLE]
+    elif witness == "log":  # a body that does not name the dependency
+        del run.calls[-1].body["error"][sc.F_DEPENDENCY]
+    diagnosis = diagnose(run.evidence())
     verdict = diagnosis.verdict("REDIS_UNREACHABLE")
     assert verdict.status is CONFIRMED
     assert verdict.detail["symptom"] == symptom
     assert verdict.detail["components"] == ["controller"]
+    assert verdict.detail["dependencies"] == [sc.REDIS]
+    assert diagnosis.verdict("AWS_UNREACHABLE").status is not CONFIRMED
     assert diagnosis.verdict("WORKER_NOT_CONSUMING").status is RULED_OUT
 
 
 def test_redis_unreachable_from_the_worker_only_rules_out_h2():
     run = request_run(client="TIMEOUT", receivers=1)
-    run.log(330, "worker-1", "[REDIS] publish failed: connection refused (Error 111)", "ERROR")
+    run.log(
+        330,
+        "worker-1",
+        sc.RESULT_PUBLISH_FAILED,
+        "[REDIS] publish failed: connection refused (Error 111)",
+        "ERROR",
+        fields={
+            sc.F_DEPENDENCY: sc.REDIS,
+            sc.F_SYMPTOM: "refused",
+            sc.F_ERROR: "Error 111 connecting to 127.0.0.1:6379. Connection refused.",
+        },
+    )
     diagnosis = diagnose(run.evidence())
-    assert diagnosis.verdict("REDIS_UNREACHABLE").detail["components"] == ["worker-1"]
+    verdict = diagnosis.verdict("REDIS_UNREACHABLE")
+    assert verdict.detail["components"] == ["worker-1"]
+    assert verdict.detail["symptom"] == "refused"
     h2 = next(h for h in diagnosis.hypotheses if h.id == "H2")
     assert h2.status is RULED_OUT
     assert "only from worker-1" in h2.explanation
 
 
-def test_redis_fault_in_the_ledger_alone_is_confirmed_with_a_however():
+def test_a_redis_fault_in_the_ledger_alone_confirms_nothing():
+    """The ledger is what the harness did, never what the system showed."""
     run = request_run()
     run.fault(
         1,
@@ -125,20 +139,23 @@ def test_redis_fault_in_the_ledger_alone_is_confirmed_with_a_however():
         connection=3,
         action="drop",
     )
-    verdict = diagnose(run.evidence()).verdict("REDIS_UNREACHABLE")
-    assert verdict.status is CONFIRMED
-    assert verdict.detail["symptom"] == "blackhole"
-    assert "only the fault ledger" in verdict.explanation
+    diagnosis = diagnose(run.evidence())
+    verdict = diagnosis.verdict("REDIS_UNREACHABLE")
+    assert verdict.status is RULED_OUT
+    assert all(item.kind is not EvidenceKind.FAULT for item in verdict.evidence)
+    assert "ledger" not in verdict.explanation
+    assert diagnosis.confirmed_codes() == [HEALTHY]
 
 
-def test_latency_fault_hit_confirms_slow_dependency_without_slow_spans():
+def test_a_latency_fault_hit_without_slow_steps_is_not_slow_dependency():
     run = request_run()
     run.fault(
         3, "worker->aws", EventKind.FAULT_HIT, FaultKind.LATENCY, connection=1, action="delay"
     )
     verdict = diagnose(run.evidence()).verdict("SLOW_DEPENDENCY")
-    assert verdict.status is CONFIRMED
-    assert verdict.however
+    assert verdict.status is RULED_OUT
+    assert all(item.kind is not EvidenceKind.FAULT for item in verdict.evidence)
+    assert not verdict.however
 
 
 def test_slow_dependency_compares_with_the_baseline():
@@ -189,7 +206,7 @@ def test_failed_published_to_nobody_is_not_failed_not_propagated():
     diagnosis = diagnose(run.evidence())
     fnp = diagnosis.verdict("FAILED_NOT_PROPAGATED")
     assert fnp.status is RULED_OUT
-    assert "0 receivers" in fnp.explanation
+    assert "never reached the waiting controller" in fnp.explanation
     assert set(diagnosis.confirmed_codes()) == {
         "INVALID_PACKAGE",
         "RESULT_PUBLISHED_WITHOUT_SUBSCRIBER",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from harness.analysis import build_timeline, clock
 from harness.faults import EventKind, FaultKind
+from nanogrid.telemetry import semconv as sc
 from tests.harness.analysis.synth import request_run
 
 
@@ -36,7 +37,8 @@ def test_a_task_no_worker_reported_is_unknown_never_done():
 def test_a_worker_that_never_published_is_unknown():
     run = request_run(client="TIMEOUT")
     run.spans = [s for s in run.spans if not s.name.startswith("publish")]
-    run.logs = [line for line in run.logs if "published" not in line["message"]]
+    publishing = (sc.RESULT_PUBLISHING, sc.RESULT_PUBLISHED)
+    run.logs = [line for line in run.logs if line.get(sc.EVENT) not in publishing]
     timeline = build_timeline(run.evidence()).requests[0]
     assert [row.event for row in timeline.rows if row.status == "unknown"] == ["result unknown"]
 
@@ -53,7 +55,7 @@ def test_memo_steps_tell_the_incident_in_four_lines():
     assert [clock(s.ts_ns) for s in steps] == [
         "07:40:19.010",
         "07:40:19.321",
-        "07:40:19.325",
+        "07:40:19.322",
         "07:40:22.999",
     ]
 
@@ -72,3 +74,19 @@ def test_fault_intervals_run_from_active_to_removed_or_stay_open():
     closed = intervals[1]
     assert closed.end_ns is not None
     assert closed.end_ns - closed.start_ns == 200_000_000
+
+
+def test_a_crashed_worker_shows_its_unfinished_spans_and_its_exit():
+    timeline = build_timeline(request_run(crashed=True, client="TIMEOUT").evidence()).requests[0]
+    unfinished = [r.event for r in timeline.rows if r.kind == "span" and r.status == "unknown"]
+    assert unfinished == [f"? {sc.SPAN_PROCESS} nanogrid-tasks", f"? {sc.SPAN_EXECUTE}"]
+    [exited] = [row for row in timeline.rows if row.kind == "component"]
+    assert (exited.component, exited.status) == ("worker-1", "error")
+    assert "killed by signal 9" in exited.evidence
+
+
+def test_the_wire_gets_a_lane_per_path():
+    timeline = build_timeline(request_run(wire=True).evidence()).requests[0]
+    wire = {row.component for row in timeline.rows if row.kind == "wire"}
+    # worker->sqs is absent: its long poll began before the request did
+    assert wire == {"controller->redis", "controller->sqs", "worker->s3", "worker->redis"}

@@ -1,21 +1,28 @@
 from __future__ import annotations
 
+import ast
 import json
 import re
+import string
+from pathlib import Path
 
 import pytest
 
+import harness.analysis
 from harness.analysis import VERDICTS
+from harness.analysis.rules import RULES
+from harness.analysis.rules.function import FunctionOutcome
 from harness.faults import EventKind, FaultKind
 from harness.report import write_report
 from harness.report.i18n import MESSAGES, PHRASES_KO, VERDICTS_KO
+from nanogrid.telemetry import semconv as sc
 from tests.harness.analysis.synth import request_run
 
 
 @pytest.fixture
 def incident_report(tmp_path):
     failed_ignored = request_run(zip_bytes=34, invalid=True, client="TIMEOUT", ignored=True)
-    blocked = request_run(redis_error="timed out (Timeout connecting to server)")
+    blocked = request_run(unavailable=(sc.REDIS, "connect_timeout"))
     blocked.fault(-100, "controller->redis", EventKind.FAULT_ACTIVE, FaultKind.CONNECT_TIMEOUT)
     blocked.fault(1000, "controller->redis", EventKind.FAULT_REMOVED, FaultKind.CONNECT_TIMEOUT)
     late = request_run(receivers=0, late_subscribe=True, client="TIMEOUT")
@@ -51,6 +58,21 @@ def test_verdict_json_has_the_documented_shape(incident_report):
         next(v for v in redis if v["code"] == "REDIS_UNREACHABLE")["detail"]["symptom"]
         == "connect_timeout"
     )
+
+
+def test_verdict_json_gives_each_confirmed_verdict_its_role(tmp_path):
+    slow = request_run(function_ms=5000, receivers=0, client="TIMEOUT")
+    paths = write_report(tmp_path, "slow-function", [("slow", slow.evidence())])
+    [variant] = json.loads(paths["verdict.json"].read_text())["variants"]
+    verdicts = {v["code"]: v for v in variant["verdicts"]}
+    assert verdicts["SLOW_FUNCTION"]["role"] == "cause"
+    assert "causedBy" not in verdicts["SLOW_FUNCTION"]
+    assert verdicts["RESULT_AFTER_DEADLINE"]["role"] == "consequence"
+    assert verdicts["RESULT_AFTER_DEADLINE"]["causedBy"] == ["SLOW_FUNCTION"]
+    assert variant["causes"] == ["SLOW_FUNCTION"]
+    unconfirmed = [v for v in variant["verdicts"] if v["status"] != "confirmed"]
+    assert unconfirmed
+    assert all("role" not in v and "causedBy" not in v for v in unconfirmed)
 
 
 def test_markdown_shows_the_memo_layout_and_four_steps(incident_report):
@@ -120,6 +142,54 @@ def test_catalogue_covers_every_key_in_korean():
     assert set(MESSAGES["ko"]) >= set(MESSAGES["en"])
     assert set(VERDICTS_KO) == set(VERDICTS)
     assert all(re.search("[가-힣]", text) for text in PHRASES_KO.values())
+
+
+def phrases_used() -> dict[str, tuple[set[str], list[str]]]:
+    """Every phrase key the analysis builds, with its parameters and English templates,
+    read from the source: ``phrase("key", "en", p=...)`` and ``Phrase("key", "en", {...})``."""
+    found: dict[str, tuple[set[str], list[str]]] = {}
+    for path in sorted(Path(harness.analysis.__file__).parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = getattr(node, "func", None)
+            if not isinstance(node, ast.Call) or getattr(name, "id", "") not in (
+                "phrase",
+                "Phrase",
+            ):
+                continue
+            key, *rest = node.args
+            if isinstance(key, ast.Name):
+                continue  # phrase() itself, handing its arguments on
+            params = {k.arg for k in node.keywords if k.arg}
+            if len(rest) > 1 and isinstance(rest[1], ast.Dict):
+                params |= {k.value for k in rest[1].keys if isinstance(k, ast.Constant)}
+            english = [rest[0].value] if isinstance(rest[0], ast.Constant) else []
+            for each in _keys(key):
+                known = found.setdefault(each, (set(), []))
+                known[0].update(params)
+                known[1].extend(english)
+    return found
+
+
+def _keys(node: ast.expr) -> list[str]:
+    if isinstance(node, ast.Constant):
+        return [node.value]
+    # f"function.{self.code}": one key per FunctionOutcome rule
+    assert isinstance(node, ast.JoinedStr), ast.dump(node)
+    assert ast.unparse(node) == "f'function.{self.code}'"
+    return [f"function.{rule.code}" for rule in RULES if isinstance(rule, FunctionOutcome)]
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_every_phrase_the_analysis_uses_has_a_korean_template():
+    used = phrases_used()
+    assert {"reach.wire_only", "crash.exited", "slowfn.because", "memo.sent"} <= set(used)
+    assert set(PHRASES_KO) == set(used), "missing or unused Korean phrases"
+    for key, (params, english) in used.items():
+        assert placeholders(PHRASES_KO[key]) == params, key
+        assert all(placeholders(en) == params for en in english), key
 
 
 def test_unknown_language_is_refused(tmp_path):

@@ -19,6 +19,7 @@ from harness.report import context
 from harness.report.html import render_html
 from harness.report.markdown import render_markdown
 from harness.traces import EventRecord, SpanRecord
+from nanogrid.telemetry import semconv
 
 T0 = 1_764_661_219_000_000_000
 MS = 1_000_000
@@ -37,7 +38,7 @@ def _resource(service: str, instance: str) -> dict[str, object]:
 def synthetic_run(n_spans: int) -> Evidence:
     """One /run request whose trace holds ``n_spans`` spans over two services, with logs."""
     rid = str(uuid.uuid4())
-    trace_id = uuid.UUID(rid).hex
+    trace_id = semconv.trace_id_of(rid)
     spans, logs = [], []
     for i in range(n_spans):
         worker = i % 2 == 1

@@ -146,7 +146,8 @@ def request_lanes(req: RequestTimeline, timeline: Timeline) -> dict[str, Any]:
         lanes.setdefault(comp, Lane(comp, [], [], [])).bars.append(box)
         waterfall.append(box)
     for row in req.rows:
-        if row.kind in ("log", "fault", "call", "unknown", "component") and row.component in lanes:
+        marked = ("log", "fault", "call", "unknown", "component", "wire")
+        if row.kind in marked and row.component in lanes:
             mark = Box(
                 scale.at(row.ts_ns),
                 0,

@@ -10,7 +10,6 @@ and Starlette's thread pool inherit it.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -22,8 +21,10 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.util.types import AttributeValue
 
-REQUEST_ID = "nanogrid.request_id"
-FUNCTION_ID = "nanogrid.function_id"
+from nanogrid.telemetry import semconv
+
+REQUEST_ID = semconv.REQUEST_ID
+FUNCTION_ID = semconv.FUNCTION_ID
 
 
 @dataclass
@@ -43,7 +44,7 @@ _current: ContextVar[_RequestState | None] = ContextVar("nanogrid_request", defa
 
 def _trace_id_of(request_id: str) -> int | None:
     try:
-        value = uuid.UUID(request_id).int
+        value = int(semconv.trace_id_of(request_id), 16)
     except ValueError:
         return None
     return value or None

@@ -126,8 +126,10 @@ class ResultStore:
         raw = self.client.get(defaults.result_key(request_id))
         return None if raw is None else parse_result(str(raw))
 
-    def set_stage(self, request_id: str, stage: Stage) -> None:
-        self.client.set(defaults.stage_key(request_id), stage, ex=self.ttl)
+    def set_stage(self, request_id: str, stage: Stage, only_new: bool = False) -> None:
+        """Record where the request got to; ``only_new`` leaves a stage already recorded
+        (a worker's RUNNING, set by its claim) untouched."""
+        self.client.set(defaults.stage_key(request_id), stage, ex=self.ttl, nx=only_new)
 
     def get_stage(self, request_id: str) -> str | None:
         raw = self.client.get(defaults.stage_key(request_id))

@@ -163,11 +163,12 @@ class RunService:
             resp["MessageId"],
             extra={sc.EVENT: sc.TASK_SENT, "messageId": resp["MessageId"]},
         )
+        # The worker may have claimed the task already: QUEUED never overwrites its RUNNING.
         self._record_stage(task.requestId, Stage.QUEUED)
 
     def _record_stage(self, request_id: str, stage: Stage) -> None:
         try:
-            self.store.set_stage(request_id, stage)
+            self.store.set_stage(request_id, stage, only_new=True)
         except REDIS_ERRORS as exc:
             log.warning(
                 "could not record stage %s of %s",

@@ -16,6 +16,7 @@ from nanogrid import defaults
 from nanogrid.errors import DependencyError
 from nanogrid.protocol import Stage
 from nanogrid.results import (
+    Claim,
     ResultStore,
     ResultWaiter,
     connect,
@@ -106,6 +107,15 @@ def test_set_stage_has_ttl(client, store, request_id):
     store.set_stage(request_id, Stage.QUEUED)
     assert store.get_stage(request_id) == "QUEUED"
     assert 0 < client.ttl(defaults.stage_key(request_id)) <= 60
+
+
+def test_queued_never_overwrites_a_claim_that_came_first(store, request_id):
+    """The worker can claim the task (stage RUNNING) before the controller records QUEUED."""
+    assert store.claim(request_id, "worker-1", 5000) is Claim.CLAIMED
+    store.set_stage(request_id, Stage.QUEUED, only_new=True)
+    assert store.get_stage(request_id) == "RUNNING"
+    store.set_stage(request_id + "-other", Stage.QUEUED, only_new=True)
+    assert store.get_stage(request_id + "-other") == "QUEUED"
 
 
 def test_missing_result_reads_as_none(store, request_id):

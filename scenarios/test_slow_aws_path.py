@@ -4,11 +4,12 @@ from harness.scenario import Expect, FaultSpec, Workload, single
 SCENARIO = single(
     name="slow-aws-path",
     title="The worker's path to AWS is slow",
-    hypothesis="400 ms of latency on every AWS response to the worker slows the run but does not "
+    hypothesis="600 ms of latency on every AWS response to the worker slows the run but does not "
     "break it; the slow dependency shows in the client spans.",
     workload=Workload(artifact="memo_function_zip"),
     expect=Expect("SUCCESS"),
     verdicts=("SLOW_DEPENDENCY",),
+    controller_env={"NANOGRID_RUN_DEADLINE": "10"},
     faults=(
         FaultSpec(
             "worker->aws",
@@ -16,7 +17,7 @@ SCENARIO = single(
                 "slow-aws",
                 FaultKind.LATENCY,
                 Direction.DOWNSTREAM,
-                latency_ms=400,
+                latency_ms=600,
                 jitter_ms=20,
                 seed=7,
             ),

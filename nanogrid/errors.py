@@ -5,6 +5,7 @@
     NanoGridError
     ├── InvalidPackage        the zip cannot be run (empty, corrupt, hostile, no main.py)
     │   └── PackageTooLarge   over a size limit (HTTP 413 at upload)
+    ├── PackageTampered       a cached, extracted package changed after extraction
     ├── FunctionNotFound      no metadata for a functionId
     └── DependencyError       Redis or an AWS service could not be reached
 """
@@ -36,6 +37,22 @@ class PackageTooLarge(InvalidPackage):
     """The archive, or what it unpacks to, is over a configured limit."""
 
     code = "PACKAGE_TOO_LARGE"
+
+
+class PackageTampered(NanoGridError):
+    """A cached package's files differ from its manifest; ``problems`` lists each difference.
+
+    The worker's code cache raises it after evicting the entry: the package must be
+    extracted again before it runs.
+    """
+
+    code = "PACKAGE_TAMPERED"
+
+    def __init__(self, sha256: str, problems: list[str]) -> None:
+        shown = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
+        super().__init__(f"cached package {sha256} was changed after extraction: {shown}")
+        self.sha256 = sha256
+        self.problems = problems
 
 
 class FunctionNotFound(NanoGridError):

@@ -30,6 +30,30 @@ def live_workers(client: redis.Redis) -> list[dict[str, Any]]:
     return workers
 
 
+def workers_check(workers: list[dict[str, Any]], min_workers: int) -> dict[str, Any]:
+    """The ``workers`` check: how many are live, and what each one's runtime isolates.
+
+    A worker whose runtime lacks an isolation is named in ``warning``; it still counts.
+    """
+    isolation = {w.get("workerId", "?"): w.get("isolation", {}) for w in workers}
+    report: dict[str, Any] = {
+        "ok": len(workers) >= min_workers,
+        "live": len(workers),
+        "ids": sorted(isolation),
+        "isolation": isolation,
+    }
+    if len(workers) < min_workers:
+        report["error"] = f"{len(workers)} live worker(s), {min_workers} required"
+    lacking = sorted(
+        f"{worker} ({', '.join(sorted(k for k, on in flags.items() if not on)) or 'unknown'})"
+        for worker, flags in isolation.items()
+        if not flags or not all(flags.values())
+    )
+    if lacking:
+        report["warning"] = f"functions are not fully isolated on: {'; '.join(lacking)}"
+    return report
+
+
 def check(
     settings: Settings, clients: AwsClients, client: redis.Redis, queue_url: str, min_workers: int
 ) -> tuple[bool, dict[str, Any]]:
@@ -39,13 +63,7 @@ def check(
         client.ping()
         workers = live_workers(client)
         checks["redis"] = {"ok": True}
-        checks["workers"] = {
-            "ok": len(workers) >= min_workers,
-            "live": len(workers),
-            "ids": sorted(w.get("workerId", "?") for w in workers),
-        }
-        if len(workers) < min_workers:
-            checks["workers"]["error"] = f"{len(workers)} live worker(s), {min_workers} required"
+        checks["workers"] = workers_check(workers, min_workers)
     except REDIS_ERRORS as exc:
         checks["redis"] = {"ok": False, "error": describe_redis_error(exc)}
         checks["workers"] = {"ok": False, "error": "unknown: Redis unreachable"}

@@ -5,21 +5,26 @@ library only, so it stays small, and so does the ``ru_maxrss`` its children inhe
 
 Protocol (``SOCK_SEQPACKET``, one JSON object per message):
 
-- The worker sends ``{"argv", "cwd", "env", "rlimit_as"}`` on the control socket with four
-  fds: the child's stdin, stdout, stderr, and a *run socket* for this child alone.
+- The worker sends ``{"argv", "cwd", "env", "rlimit_as", "sandbox"}`` on the control socket
+  with four fds: the child's stdin, stdout, stderr, and a *run socket* for this child
+  alone. ``sandbox`` is ``null`` or ``{"volume_bytes", "readonly", "writable"}``: then the
+  child enters the filesystem sandbox of ``_sandbox_main.py`` (and its namespaces) first.
 - On the run socket the spawner answers ``{"pid"}`` once the child has exec'd (or
   ``{"error"}``), then ``{"pid", "status", "ru_maxrss"}`` once it has reaped it.
 - Anything the worker sends on the run socket, or closing it, SIGKILLs the child's
   process group. The group is also killed when its leader exits, before the reap. When the
-  child is ``unshare --pid --fork`` its namespace's PID 1 is killed first: unshare then
-  reaps it (so ``ru_maxrss`` keeps the function's peak) and dies of the same signal.
+  child is ``unshare --pid --fork`` or sandboxed, its namespace's PID 1 is killed first: the
+  child then reaps it (so ``ru_maxrss`` keeps the function's peak) and dies of the same
+  signal.
 - When the control socket closes, every child's group is killed and the spawner exits
   without reporting them: their run sockets just close.
 """
 
 from __future__ import annotations
 
+import array
 import ctypes
+import importlib.util
 import json
 import os
 import resource
@@ -27,12 +32,15 @@ import selectors
 import signal
 import socket
 import sys
+from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 _MAX_REQUEST = 1024 * 1024
 _FDS_PER_REQUEST = 4
 _libc = ctypes.CDLL(None, use_errno=True)
+_sandbox: ModuleType | None = None
 
 
 def die_with_parent(parent: int) -> None:
@@ -79,6 +87,21 @@ def kill_run(pid: int) -> bool:
     return False
 
 
+def receive_fds(sock: socket.socket) -> tuple[bytes, list[int], int]:
+    """One request and its fds, close-on-exec: no function may inherit another's run socket.
+
+    Not ``socket.recv_fds``: it ignores its ``flags`` (CPython 3.11), so its fds leak.
+    """
+    fds = array.array("i")
+    data, ancdata, flags, _ = sock.recvmsg(
+        _MAX_REQUEST, socket.CMSG_SPACE(_FDS_PER_REQUEST * fds.itemsize), socket.MSG_CMSG_CLOEXEC
+    )
+    for level, kind, payload in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+    return data, list(fds), flags
+
+
 def send(sock: socket.socket, message: dict[str, Any]) -> None:
     try:
         sock.send(json.dumps(message).encode())
@@ -122,9 +145,7 @@ class Spawner:
 
     def accept(self) -> bool:
         """Handle one request; ``False`` when the worker closed the control socket."""
-        data, fds, flags, _ = socket.recv_fds(
-            self.control, _MAX_REQUEST, _FDS_PER_REQUEST, socket.MSG_CMSG_CLOEXEC
-        )
+        data, fds, flags = receive_fds(self.control)
         if not data and not fds:
             return False
         if len(fds) != _FDS_PER_REQUEST or flags & socket.MSG_TRUNC:
@@ -178,19 +199,58 @@ class Spawner:
             self.reap(child, report=False)
 
 
+@dataclass(frozen=True)
+class Launch:
+    """What to start, from a request: the command, where, with what, under which limits."""
+
+    argv: list[str]
+    cwd: str
+    env: dict[str, str]
+    rlimit_as: int | None
+    sandbox: dict[str, Any] | None  # {"volume_bytes", "readonly", "writable"}
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> Launch:
+        sandbox = request.get("sandbox")
+        if sandbox is not None:
+            sandbox = {
+                "volume_bytes": int(sandbox["volume_bytes"]),
+                "readonly": [str(p) for p in sandbox["readonly"]],
+                "writable": [str(p) for p in sandbox.get("writable", [])],
+            }
+        return cls(
+            argv=[str(arg) for arg in request["argv"]],
+            cwd=str(request["cwd"]),
+            env={str(k): str(v) for k, v in request["env"].items()},
+            rlimit_as=request.get("rlimit_as"),
+            sandbox=sandbox,
+        )
+
+
+def sandbox_module() -> ModuleType:
+    """``_sandbox_main.py``, loaded once: ``-I`` leaves this script's folder off sys.path."""
+    global _sandbox
+    if _sandbox is None:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sandbox_main.py")
+        spec = importlib.util.spec_from_file_location("_sandbox_main", path)
+        if spec is None or spec.loader is None:
+            raise OSError(f"cannot load {path}")
+        _sandbox = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(_sandbox)
+    return _sandbox
+
+
 def fork_exec(request: dict[str, Any], fds: list[int]) -> int:
     """Fork a child that execs ``request["argv"]``; return its pid once it has exec'd."""
-    argv = [str(arg) for arg in request["argv"]]
-    env = {str(k): str(v) for k, v in request["env"].items()}
-    cwd = str(request["cwd"])
-    rlimit_as = request.get("rlimit_as")
+    launch = Launch.from_request(request)
+    sandbox = sandbox_module() if launch.sandbox is not None else None
     parent = os.getpid()
     errors_r, errors_w = os.pipe()  # close-on-exec: EOF means the exec succeeded
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child execs or exits
         try:
             os.close(errors_r)
-            exec_child(argv, cwd, env, rlimit_as, fds, parent)
+            exec_child(launch, sandbox, fds, parent, errors_w)
         except BaseException as exc:  # the child must never return into the loop
             os.write(errors_w, str(exc).encode() or repr(exc).encode())
         finally:
@@ -205,32 +265,37 @@ def fork_exec(request: dict[str, Any], fds: list[int]) -> int:
 
 
 def exec_child(
-    argv: list[str],
-    cwd: str,
-    env: dict[str, str],
-    rlimit_as: int | None,
-    fds: list[int],
-    parent: int,
+    launch: Launch, sandbox: ModuleType | None, fds: list[int], parent: int, errors_w: int
 ) -> None:
-    """In the forked child: new session, limits, death with the spawner, fds 0-2, exec."""
+    """In the forked child: new session, death with the spawner, fds 0-2, limits, exec.
+
+    Every other fd is closed but ``errors_w`` (close-on-exec), which reports a failed exec.
+    Sandboxed, this child stays to wait for the one that execs (:func:`_sandbox_main.enter`).
+    """
     os.setsid()
     die_with_parent(parent)
     for signum in (signal.SIGPIPE, signal.SIGXFSZ):  # Python ignores these; exec'd code not
         signal.signal(signum, signal.SIG_DFL)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if rlimit_as is not None:
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = rlimit_as if hard == resource.RLIM_INFINITY else min(rlimit_as, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     for target, fd in enumerate(fds):  # received fds are >= 3: 0-2 are open here
         os.dup2(fd, target)
-    os.chdir(cwd)
-    os.execve(argv[0], argv, env)
+    os.closerange(3, errors_w)  # the control socket and other runs' sockets above all
+    os.closerange(errors_w + 1, os.sysconf("SC_OPEN_MAX"))
+    os.chdir(launch.cwd)
+    if sandbox is not None and launch.sandbox is not None:
+        spec = launch.sandbox
+        sandbox.enter(spec["volume_bytes"], spec["readonly"], spec["writable"])
+    if launch.rlimit_as is not None:  # last: Python above may need more than the function
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = launch.rlimit_as if hard == resource.RLIM_INFINITY else min(launch.rlimit_as, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.execve(launch.argv[0], launch.argv, launch.env)
 
 
 def main(args: list[str]) -> None:
     control_fd, parent = int(args[0]), int(args[1])
     die_with_parent(parent)
+    os.set_inheritable(control_fd, False)  # inherited from the worker, for us alone
     with socket.socket(fileno=control_fd) as control:
         Spawner(control).serve()
 

@@ -67,9 +67,16 @@ class Execution:
 
 @runtime_checkable
 class Runtime(Protocol):
-    """Runs ``main.py`` of a code directory in isolation; ``name`` is its settings value."""
+    """Runs ``main.py`` of a code directory in isolation; ``name`` is its settings value.
+
+    The ``*_isolated`` flags say what this runtime, on this OS, keeps a function out of: the
+    network, other processes, and any file it could write but its scratch space.
+    """
 
     name: str
+    network_isolated: bool
+    processes_isolated: bool
+    filesystem_isolated: bool
 
     def run(
         self,

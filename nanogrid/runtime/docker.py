@@ -76,6 +76,8 @@ class DockerRuntime:
 
     name: str = "docker"
     network_isolated: bool = True
+    processes_isolated: bool = True
+    filesystem_isolated: bool = True
 
     def __init__(
         self,

@@ -4,18 +4,34 @@ The function reads its ``inputData`` as JSON from stdin and writes its answer to
 ``NANOGRID_REQUEST_ID`` / ``NANOGRID_FUNCTION_ID`` are in its environment when the worker
 passes them in ``env``. Isolation, as far as an unprivileged Linux process gets:
 
-- environment: a clean one (``PATH``, ``HOME`` = the code directory, ``LANG``,
+- files: where the OS allows user and mount namespaces (probed once,
+  :attr:`ProcessRuntime.filesystem_isolated`), the function runs in a root of its own
+  (:mod:`nanogrid.runtime.sandbox`): the system directories and the interpreter's prefixes
+  read-only, its code read-only at its own path (its working directory), a private tmpfs
+  behind ``/tmp``, ``/scratch`` (``HOME`` and ``TMPDIR``) and ``/dev/shm`` that is capped at
+  ``memory_mb`` and gone with the run, a few devices, ``/proc`` of its own PID namespace
+  read-only, no capability left. It can write nothing else: not the code cache, other
+  functions' code, the worker's work directory, home or any file of the worker's user.
+  Where the OS refuses, the function sees and can write whatever the worker's user can, as
+  in any plain process (``HOME`` is then the code directory); the worker warns and
+  ``/health`` shows it.
+- descriptors: only stdin, stdout and stderr; none of the spawner's (its control socket,
+  other runs' sockets) is inherited.
+- environment: a clean one (``PATH``, ``HOME``, ``TMPDIR`` when sandboxed, ``LANG``,
   ``PYTHONUNBUFFERED``, ``PYTHONDONTWRITEBYTECODE``) plus ``env``; nothing of the worker's
   own (no ``AWS_*``, ``REDIS_*``, ``NANOGRID_*``).
-- network: ``unshare --user --net --map-root-user`` gives the function an empty network
-  namespace (not even loopback up), probed once; :attr:`ProcessRuntime.network_isolated`
-  is ``False`` where the OS refuses it. The user namespace also keeps the function out of
-  the worker's ``/proc/<pid>/environ`` even when both run as the same user.
-- processes: with ``--pid --fork --kill-child --mount-proc`` as well (where the OS allows,
-  :attr:`ProcessRuntime.processes_isolated`), the function is PID 1 of its own PID
-  namespace and sees only its own processes in ``/proc``. unshare waits for it, so the
-  spawner reaps unshare and ``wait4``'s ``ru_maxrss`` (which counts reaped children) is the
-  function's peak; unshare re-raises the signal the function died of. When PID 1 exits, the
+- network: an empty network namespace (not even loopback up) in a user namespace where the
+  worker's user is root: made by the sandbox itself, or without it by ``unshare --user
+  --net --map-root-user``, probed once; :attr:`ProcessRuntime.network_isolated` is
+  ``False`` where the OS refuses both. The user namespace also keeps the function out of
+  the worker's ``/proc/<pid>/environ`` even when both run as the same user. A sandboxed run
+  also gets an IPC namespace of its own (no System V shared memory with other runs).
+- processes: a PID namespace as well (the sandbox's, or ``--pid --fork --kill-child
+  --mount-proc``, where the OS allows: :attr:`ProcessRuntime.processes_isolated`): the
+  function is PID 1 there and sees only its own processes in ``/proc``. The process that
+  made the namespaces (the spawner's child, or unshare) waits for it, so the spawner reaps
+  that one and ``wait4``'s ``ru_maxrss`` (which counts reaped children) is the function's
+  peak; it then dies of the signal the function died of. When PID 1 exits, the
   kernel kills every process left in the namespace, daemons that called ``setsid()``
   included. As PID 1, the function ignores signals it sends *itself* without a handler.
 - processes: functions are forked by a small fork server (:mod:`nanogrid.runtime.spawner`),
@@ -24,6 +40,7 @@ passes them in ``env``. Isolation, as far as an unprivileged Linux process gets:
   floor is its ~11 MiB. Functions die with the spawner, and it dies with the worker.
 - memory: ``RLIMIT_AS`` = ``memory_mb``. It limits address space, not RSS, so a function
   with many threads (each reserves stack and a malloc arena) hits it before its RSS does.
+  What a sandboxed function writes to its tmpfs is memory too, outside that limit.
 - time: after ``timeout_seconds`` the function gets SIGKILL, then its whole process group;
   the group is also killed when the main process exits, or when the run is abandoned, so no
   child outlives the run. Without a PID namespace a grandchild that calls ``setsid()``
@@ -37,6 +54,7 @@ peak RSS at 80% of the limit or more.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -48,12 +66,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from nanogrid.runtime.base import Execution, ExecutionLimits, RuntimeUnavailable
+from nanogrid.runtime.sandbox import SCRATCH, Sandbox, probe_sandbox
 from nanogrid.runtime.spawner import Child, ExitReport, Spawner
 
 _MIB = 1024 * 1024
@@ -99,26 +118,46 @@ class ProcessRuntime:
     Usage::
 
         with ProcessRuntime() as runtime:
-            if not runtime.network_isolated:
-                logger.warning("network isolation unavailable")
+            if not runtime.filesystem_isolated:
+                logger.warning("filesystem isolation unavailable")
             execution = runtime.run(code_dir, {"x": 1}, ExecutionLimits(256, 10.0))
+
+    ``isolate_network=False`` runs functions in no namespace at all, ``isolate_filesystem=False``
+    without the filesystem sandbox; both exist to show what the isolation prevents. ``shared``
+    folders are bound read-write into every sandbox, at their own paths: a hole for tests
+    that need a ledger written by the functions themselves, never for production.
     """
 
     name: str = "process"
 
-    def __init__(self, interpreter: str | None = None, *, isolate_network: bool = True) -> None:
+    def __init__(
+        self,
+        interpreter: str | None = None,
+        *,
+        isolate_network: bool = True,
+        isolate_filesystem: bool = True,
+        shared: Sequence[Path] = (),
+    ) -> None:
         self.interpreter = interpreter or sys.executable
         if not self.interpreter or not os.path.isabs(self.interpreter):
             raise RuntimeUnavailable(f"no absolute interpreter path: {self.interpreter!r}")
         if not os.access(self.interpreter, os.X_OK):
             raise RuntimeUnavailable(f"interpreter is not executable: {self.interpreter}")
-        self._prefix = unshare_prefix() if isolate_network else None
-        self.network_isolated = self._prefix is not None
-        self.processes_isolated = self._prefix is not None and "--pid" in self._prefix
+        self._sandbox: Sandbox | None = None
+        if isolate_network and isolate_filesystem:
+            self._sandbox = probe_sandbox(self.interpreter)
+        if self._sandbox is not None and shared:
+            writable = tuple(os.path.abspath(p) for p in shared)
+            self._sandbox = dataclasses.replace(self._sandbox, writable=writable)
+        # The sandbox makes its namespaces itself; without it, unshare does, if it can.
+        self._prefix = unshare_prefix() if isolate_network and self._sandbox is None else None
+        self.filesystem_isolated = self._sandbox is not None
+        self.network_isolated = self.filesystem_isolated or self._prefix is not None
+        self.processes_isolated = self.filesystem_isolated or "--pid" in (self._prefix or ())
         self.spawner = Spawner()
 
     def command(self) -> list[str]:
-        """The command line a run executes (unshare prefix, if any, included)."""
+        """The command line a run executes (the unshare prefix, if any, included)."""
         return [*(self._prefix or ()), self.interpreter, "main.py"]
 
     def run(
@@ -165,16 +204,20 @@ class ProcessRuntime:
         limits: ExecutionLimits,
         env: Mapping[str, str] | None,
     ) -> Child:
+        home = SCRATCH if self._sandbox is not None else os.path.abspath(code_dir)
         base = {
             "PATH": _SYSTEM_PATH,
-            "HOME": os.path.abspath(code_dir),
+            "HOME": home,
+            **({"TMPDIR": SCRATCH} if self._sandbox is not None else {}),
             "LANG": "C.UTF-8",
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
+        memory = limits.memory_mb * _MIB
+        sandbox = None if self._sandbox is None else self._sandbox.spec(memory)
         try:
             return self.spawner.spawn(
-                command, code_dir, {**base, **(env or {})}, fds, limits.memory_mb * _MIB
+                command, code_dir, {**base, **(env or {})}, fds, memory, sandbox
             )
         except RuntimeUnavailable as exc:
             raise RuntimeUnavailable(f"cannot start {command[-2]} in {code_dir}: {exc}") from exc

@@ -193,17 +193,21 @@ class Spawner:
         env: Mapping[str, str],
         fds: tuple[int, int, int],
         rlimit_as: int | None = None,
+        sandbox: Mapping[str, Any] | None = None,
     ) -> Child:
         """Exec ``argv`` (an absolute path first) in a new session with ``fds`` as 0, 1, 2.
 
-        ``rlimit_as`` caps its address space; core dumps are off. Returns once it has exec'd.
-        Raises :exc:`RuntimeUnavailable` if it could not (no such ``cwd``, no executable).
+        ``rlimit_as`` caps its address space; core dumps are off. ``sandbox`` (see
+        :meth:`nanogrid.runtime.sandbox.Sandbox.spec`) runs it in the filesystem sandbox.
+        Returns once it has exec'd. Raises :exc:`RuntimeUnavailable` if it could not (no such
+        ``cwd``, no executable, a sandbox that could not be built).
         """
         request: dict[str, Any] = {
             "argv": list(argv),
             "cwd": os.fspath(cwd),
             "env": dict(env),
             "rlimit_as": rlimit_as,
+            "sandbox": None if sandbox is None else dict(sandbox),
         }
         payload = json.dumps(request).encode()
         for _ in range(2):  # a dead spawner is restarted once; its children died with it

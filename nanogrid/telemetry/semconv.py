@@ -137,6 +137,7 @@ PACKAGE_EXTRACTED: Final = "package.extracted"  # files
 PACKAGE_CACHED: Final = "package.cached"
 PACKAGE_INVALID: Final = "package.invalid"  # reason
 PACKAGE_UNAVAILABLE: Final = "package.unavailable"  # reason
+PACKAGE_TAMPERED: Final = "package.tampered"  # sha256, reason: evicted, extracted again
 FUNCTION_EXECUTING: Final = "function.executing"
 FUNCTION_FINISHED: Final = "function.finished"  # exitCode
 RUNTIME_UNAVAILABLE: Final = "runtime.unavailable"

@@ -23,7 +23,7 @@ from opentelemetry.trace import Span, SpanKind, StatusCode
 from opentelemetry.trace import Status as SpanStatus
 
 from nanogrid import defaults
-from nanogrid.errors import DependencyError, InvalidPackage
+from nanogrid.errors import DependencyError, InvalidPackage, PackageTampered
 from nanogrid.protocol import ErrorType, Result, Task
 from nanogrid.results import (
     DEPENDENCY_ERRORS,
@@ -315,10 +315,40 @@ class WorkerAgent:
         return execution
 
     def _code(self, task: Task) -> Path:
-        cached = self.cache.get(task.sha256)
+        try:
+            cached = self.cache.get(task.sha256)
+        except PackageTampered as exc:
+            log.warning(
+                "cached code %s was changed after extraction, evicted; extracting it again: %s",
+                exc.sha256,
+                "; ".join(exc.problems[:10]),
+                extra={
+                    sc.EVENT: sc.PACKAGE_TAMPERED,
+                    "sha256": exc.sha256,
+                    sc.F_REASON: "; ".join(exc.problems[:10]),
+                },
+            )
+            return self._extract_again(task, exc)
         if cached is not None:
             log.info("code cache hit: %s", task.sha256, extra={sc.EVENT: sc.PACKAGE_CACHED})
             return cached
+        return self._extract(task)
+
+    def _extract_again(self, task: Task, tampered: PackageTampered) -> Path:
+        """A fresh copy of tampered code; :class:`CodeUnavailable` if there can be none.
+
+        A dependency failure is not final: the task is redelivered and, the entry being
+        gone, its next run extracts the package like any other miss.
+        """
+        try:
+            return self._extract(task)
+        except (CodeUnavailable, InvalidPackage, OSError) as exc:
+            raise CodeUnavailable(
+                f"the cached code of {task.functionId} ({tampered.sha256}) was changed after "
+                f"extraction and cannot be extracted again: {exc}"
+            ) from exc
+
+    def _extract(self, task: Task) -> Path:
         data = self._download(task)
         if task.sha256 and hashlib.sha256(data).hexdigest() != task.sha256:
             raise InvalidPackage(

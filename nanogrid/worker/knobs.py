@@ -7,6 +7,9 @@ environment variable                effect
                                     worker creates it and kills itself (SIGKILL) while the
                                     function runs; a worker crash mid-run, exactly once
 ``NANOGRID_KNOB_SLOW_START``        seconds the worker waits before its first poll
+``NANOGRID_KNOB_SHARED_DIR``        a folder every sandboxed function may write (at its
+                                    own path): a test's ledger of executions, written by
+                                    the functions themselves; a hole in the sandbox
 ==================================  =====================================================
 """
 
@@ -29,15 +32,18 @@ log = logging.getLogger("nanogrid.worker")
 class WorkerKnobs:
     crash_marker: Path | None = None
     slow_start: float = 0.0
+    shared_dir: Path | None = None
     crash_after: float = 0.3  # seconds into the run
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerKnobs:
         env = os.environ if env is None else env
         marker = env.get("NANOGRID_KNOB_CRASH_MARKER")
+        shared = env.get("NANOGRID_KNOB_SHARED_DIR")
         return cls(
             crash_marker=Path(marker) if marker else None,
             slow_start=float(env.get("NANOGRID_KNOB_SLOW_START") or 0),
+            shared_dir=Path(shared) if shared else None,
         )
 
     def before_run(self, request_id: str) -> None:

@@ -57,9 +57,24 @@ def build_agent(settings: Settings, knobs: WorkerKnobs, poll_wait_seconds: int =
         image = settings.docker_image or DEFAULT_IMAGE
         runtime = DockerRuntime(image, worker_id=settings.worker_id)
     else:
-        runtime = ProcessRuntime()
+        runtime = ProcessRuntime(shared=[knobs.shared_dir] if knobs.shared_dir else [])
+        if knobs.shared_dir is not None:
+            log.warning(
+                "shared dir knob: every function can write %s",
+                knobs.shared_dir,
+                extra={
+                    sc.EVENT: sc.KNOB_ACTIVE,
+                    sc.F_KNOB: "shared_dir",
+                    "value": str(knobs.shared_dir),
+                },
+            )
         if not runtime.network_isolated:
             log.warning("network isolation unavailable on this OS: functions can reach the network")
+        if not runtime.filesystem_isolated:
+            log.warning(
+                "filesystem isolation unavailable on this OS: functions can write whatever the "
+                "worker's user can, the code cache and other functions' code included"
+            )
     return WorkerAgent(
         settings,
         clients,
@@ -72,9 +87,22 @@ def build_agent(settings: Settings, knobs: WorkerKnobs, poll_wait_seconds: int =
     )
 
 
+def isolation(runtime: Runtime) -> dict[str, bool]:
+    """What the runtime keeps functions out of, as the heartbeat (and so ``/health``) shows."""
+    return {
+        "network": runtime.network_isolated,
+        "processes": runtime.processes_isolated,
+        "filesystem": runtime.filesystem_isolated,
+    }
+
+
 def serve(agent: WorkerAgent, stop: threading.Event) -> None:
     """Poll until ``stop`` is set; transient dependency errors are logged and retried."""
-    info = {"runtime": agent.runtime.name, "pid": os.getpid()}
+    info = {
+        "runtime": agent.runtime.name,
+        "pid": os.getpid(),
+        "isolation": isolation(agent.runtime),
+    }
     beat = heartbeat_action(
         agent.store.client, agent.settings.worker_id, defaults.HEARTBEAT_TTL_SECONDS, info
     )

@@ -31,13 +31,18 @@ def counting_source(counter: str) -> str:
 
 @pytest.fixture
 def crashing_stack(tmp_path):
-    """A fresh stack whose only worker kills itself during its first run."""
+    """A fresh stack whose only worker kills itself during its first run; its functions may
+    write ``tmp_path / "shared"`` (nothing else: they run sandboxed)."""
+    (tmp_path / "shared").mkdir()
     config = StackConfig(
         workers=1,
         run_deadline=2.0,
         visibility_timeout=2,
         poll_wait=1,
-        worker_env={"NANOGRID_KNOB_CRASH_MARKER": str(tmp_path / "crashed")},
+        worker_env={
+            "NANOGRID_KNOB_CRASH_MARKER": str(tmp_path / "crashed"),
+            "NANOGRID_KNOB_SHARED_DIR": str(tmp_path / "shared"),
+        },
     )
     with (
         EmbeddedBackend(tmp_path / "backend") as backend,
@@ -59,7 +64,7 @@ def queue_is_drained(stack: Stack) -> bool:
 
 def test_worker_crash_is_redelivered_and_completes_once(crashing_stack, tmp_path):
     stack = crashing_stack
-    counter = tmp_path / "starts.txt"
+    counter = tmp_path / "shared" / "starts.txt"
     http = httpx.Client(base_url=stack.controller_url, timeout=30)
     files = {
         "file": ("f.zip", artifacts.function_zip(counting_source(str(counter))), "application/zip")

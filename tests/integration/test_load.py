@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +89,17 @@ class Load:
 
 @pytest.fixture
 def load_stack(tmp_path: Path) -> Iterator[Callable[[StackConfig], Stack]]:
-    """Starts a fresh backend and stack of the given config; stops both at the end."""
+    """Starts a fresh backend and stack of the given config; stops both at the end.
+
+    Its functions may write ``tmp_path / "shared"``, where the ledger is (nothing else:
+    they run sandboxed).
+    """
     opened: list[Any] = []
+    (tmp_path / "shared").mkdir()
 
     def start(config: StackConfig) -> Stack:
+        shared = {"NANOGRID_KNOB_SHARED_DIR": str(tmp_path / "shared")}
+        config = replace(config, worker_env={**config.worker_env, **shared})
         backend = EmbeddedBackend(tmp_path / "backend").__enter__()
         opened.append(backend)
         stack = Stack(backend, tmp_path / "stack", config).__enter__()
@@ -174,7 +181,7 @@ def assert_every_call_ended(load: Load) -> None:
 def test_load_every_call_succeeds_and_can_be_fetched_again(load_stack, tmp_path, capsys):
     stack = load_stack(StackConfig(workers=2, run_deadline=30.0, visibility_timeout=10))
     with client(stack) as http:
-        load = drive(http, tmp_path / "ledger.txt")
+        load = drive(http, tmp_path / "shared" / "ledger.txt")
         assert_every_call_ended(load)
         assert [c.body["status"] for c in load.calls] == ["SUCCESS"] * CALLS
         for call in load.calls:
@@ -190,7 +197,7 @@ def test_load_every_call_succeeds_and_can_be_fetched_again(load_stack, tmp_path,
 def test_load_through_a_redis_restart_loses_nothing(load_stack, tmp_path, capsys):
     stack = load_stack(StackConfig(workers=2, run_deadline=30.0, visibility_timeout=5))
     with client(stack) as http:
-        load = drive(http, tmp_path / "ledger.txt", midway=stack.backend.restart_redis)
+        load = drive(http, tmp_path / "shared" / "ledger.txt", midway=stack.backend.restart_redis)
         assert_every_call_ended(load)
         recover_timeouts(load, http)
     results = final_results(load)
@@ -208,7 +215,7 @@ def test_load_with_a_worker_killed_midway_loses_nothing_and_runs_nothing_twice(
     victim, survivor = stack.workers
     with client(stack) as http:
         kill = lambda: os.kill(victim.pid, signal.SIGKILL)  # noqa: E731
-        load = drive(http, tmp_path / "ledger.txt", midway=kill)
+        load = drive(http, tmp_path / "shared" / "ledger.txt", midway=kill)
         assert_every_call_ended(load)
         recover_timeouts(load, http)
     assert not victim.alive

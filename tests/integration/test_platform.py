@@ -13,6 +13,7 @@ from harness import artifacts
 from harness.procs import pid_running
 from harness.stack import wait_until
 from nanogrid import defaults
+from nanogrid.runtime.process import ProcessRuntime
 
 
 def upload(client, data: bytes, function_id: str | None = None, **form):
@@ -210,6 +211,16 @@ def test_health_reports_every_dependency(client):
     checks = resp.json()["checks"]
     assert set(checks) == {"redis", "workers", "bucket", "table", "queue"}
     assert checks["workers"]["live"] >= 1
+    # Each worker says what its runtime isolates here, as this process finds it.
+    with ProcessRuntime() as runtime:
+        expected = {
+            "network": runtime.network_isolated,
+            "processes": runtime.processes_isolated,
+            "filesystem": runtime.filesystem_isolated,
+        }
+    isolation = checks["workers"]["isolation"]
+    assert set(isolation) == set(checks["workers"]["ids"])
+    assert list(isolation.values()) == [expected] * len(isolation)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,9 @@ uses whichever the test has.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import textwrap
 import time
 import uuid
@@ -34,13 +37,13 @@ MEMO_FUNCTION = """
     print("Test function is working!")
     print("Result: 42")
 """
-# Starts a long sleeper in the function's process group and records its pid in child.pid
-# where it can: a container's code directory is read-only.
-SPAWN_SLEEPER = textwrap.dedent("""
-    import contextlib, subprocess, sys, time
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    with contextlib.suppress(OSError), open("child.pid", "w") as f:
-        f.write(str(child.pid))
+# Starts a long sleeper in the function's process group and says so on stderr (the code
+# directory is read-only under both runtimes).
+SLEEPER = "import time; time.sleep(60)"
+SPAWN_SLEEPER = textwrap.dedent(f"""
+    import subprocess, sys, time
+    child = subprocess.Popen([sys.executable, "-c", {SLEEPER!r}])
+    print("child started", child.pid, file=sys.stderr, flush=True)
 """)
 # Reads a port of this host's loopback from stdin and says whether it could connect.
 CONNECT = """
@@ -171,17 +174,62 @@ def wait_until_none_in(directory: Path, timeout: float = 5.0) -> list[int]:
     return left
 
 
-def read_when_written(path: Path, timeout: float = 10.0) -> str:
-    """The content of ``path`` once a process wrote it (non-empty), polling until ``timeout``."""
+def cmdline(pid: int) -> list[str]:
+    """The command line of ``pid``; empty once it exited."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
+    except OSError:
+        return []
+
+
+def wait_until_sleeper_in(directory: Path, timeout: float = 10.0) -> None:
+    """Poll until a function running in ``directory`` has started ``SPAWN_SLEEPER``'s child.
+
+    The function can leave no file behind (its code is read-only, its /tmp its own): the
+    child's process, found by working directory and command line, is the sign it started.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if path.exists() and (text := path.read_text()):
-            return text
+        if any(SLEEPER in cmdline(pid) for pid in processes_in(directory)):
+            return
         time.sleep(0.02)
-    raise AssertionError(f"{path} was not written within {timeout}s")
+    raise AssertionError(f"no sleeper started in {directory} within {timeout}s")
 
 
 def own_rss_bytes() -> int:
     status = Path("/proc/self/status").read_text()
     line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
     return int(line.split()[1]) * 1024
+
+
+NO_SANDBOX = (
+    "filesystem sandbox unavailable on this OS (it refuses user + mount namespaces, a tmpfs "
+    "or pivot_root there): ProcessRuntime.filesystem_isolated is False"
+)
+
+
+def require_sandbox(runtime: ProcessRuntime) -> None:
+    """Skip (or, with ``REQUIRE_SANDBOX=1``, fail) unless ``runtime`` has the sandbox."""
+    if runtime.filesystem_isolated:
+        return
+    if os.environ.get("REQUIRE_SANDBOX") == "1":
+        pytest.fail(f"{NO_SANDBOX} (REQUIRE_SANDBOX=1)")
+    pytest.skip(NO_SANDBOX)
+
+
+def run_where_user_namespaces_are_refused(source: str) -> subprocess.CompletedProcess[str]:
+    """Run Python ``source`` where no user namespace can be created, as on a kernel that
+    refuses them: in one whose own ``max_user_namespaces`` is 0. Skips where even the outer
+    namespace is refused."""
+    unshare = shutil.which("unshare")
+    outer = [unshare or "unshare", "--user", "--map-root-user", "sh", "-c"]
+    limit = 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$0" -c "$1"'
+    if unshare is None or subprocess.run([*outer, "true"], check=False).returncode != 0:
+        pytest.skip("cannot make a user namespace here to refuse nested ones in")
+    return subprocess.run(
+        [*outer, limit, sys.executable, textwrap.dedent(source)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

@@ -25,6 +25,7 @@ import pytest
 
 from nanogrid.runtime.base import ExecutionLimits, Runtime, RuntimeUnavailable
 from nanogrid.runtime.process import ProcessRuntime
+from nanogrid.runtime.sandbox import SCRATCH
 from tests.nanogrid.runtime.conftest import (
     CONNECT,
     LIMITS,
@@ -157,7 +158,7 @@ def test_own_signal_is_reported_like_a_shell(run: Run) -> None:
 
 
 def test_timeout_leaves_nothing_running(
-    run: Run, runtime: Runtime, code_dir: Path, left_running: LeftRunning
+    run: Run, runtime: Runtime, left_running: LeftRunning
 ) -> None:
     limits = ExecutionLimits(memory_mb=256, timeout_seconds=1.0)
     started = time.monotonic()
@@ -167,14 +168,12 @@ def test_timeout_leaves_nothing_running(
     assert execution.exit_code is None
     assert execution.signal == signal.SIGKILL
     assert not execution.out_of_memory
-    if runtime.name == "process":
-        # The child started (a container's code is read-only: only a process can say so).
-        assert (code_dir / "child.pid").exists()
+    assert execution.stderr.startswith("child started"), execution.stderr
     assert left_running() == []
 
 
 def test_children_do_not_outlive_a_finished_function(
-    run: Run, runtime: Runtime, code_dir: Path, left_running: LeftRunning
+    run: Run, runtime: Runtime, left_running: LeftRunning
 ) -> None:
     started = time.monotonic()
     execution = run(SPAWN_SLEEPER + "print('done')\n")
@@ -182,9 +181,7 @@ def test_children_do_not_outlive_a_finished_function(
     assert execution.exit_code == 0, execution.stderr
     assert execution.stdout == "done\n"
     assert not execution.timed_out
-    if runtime.name == "process":
-        # The child started (a container's code is read-only: only a process can say so).
-        assert (code_dir / "child.pid").exists()
+    assert execution.stderr.startswith("child started"), execution.stderr
     assert left_running() == []
 
 
@@ -227,6 +224,9 @@ def test_environment_is_clean(
     execution = run(source, env={"NANOGRID_FUNCTION_ID": "fn-1"})
     environ = json.loads(execution.stdout)
     assert "do-not-leak" not in execution.stdout
+    # A sandboxed process has a writable scratch directory for HOME and TMPDIR; a container
+    # has HOME at its code, mounted at /code; an unsandboxed process at its code directory.
+    sandboxed = runtime.name == "process" and runtime.filesystem_isolated
     assert set(environ) == {
         "PATH",
         "HOME",
@@ -234,14 +234,17 @@ def test_environment_is_clean(
         "PYTHONUNBUFFERED",
         "PYTHONDONTWRITEBYTECODE",
         "NANOGRID_FUNCTION_ID",
+        *(["TMPDIR"] if sandboxed else []),
     }
-    # HOME is the code directory: a container has it mounted at /code.
-    assert environ["HOME"] == ("/code" if runtime.name == "docker" else str(code_dir))
+    home = {"docker": "/code", "process": SCRATCH if sandboxed else str(code_dir)}
+    assert environ["HOME"] == home[runtime.name]
+    if sandboxed:
+        assert environ["TMPDIR"] == SCRATCH
     assert environ["NANOGRID_FUNCTION_ID"] == "fn-1"
 
 
 def test_network_is_isolated(run: Run, runtime: Runtime, loopback_server: int) -> None:
-    if not runtime.network_isolated:  # type: ignore[attr-defined]
+    if not runtime.network_isolated:
         pytest.skip("network isolation (unshare --user --net) unavailable on this OS")
     execution = run(CONNECT, loopback_server)
     assert execution.stdout.startswith("blocked"), execution.stdout + execution.stderr

@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import textwrap
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,28 +23,37 @@ from nanogrid.runtime.process import ProcessRuntime
 from tests.nanogrid.runtime.conftest import (
     CONNECT,
     LIMITS,
-    MEET_THE_OTHERS,
     MEMO_FUNCTION,
     MEMO_STDOUT,
     MIB,
     SPAWN_SLEEPER,
     Run,
+    cmdline,
     own_rss_bytes,
     processes_in,
-    read_when_written,
     wait_until_dead,
     wait_until_none_in,
+    wait_until_sleeper_in,
 )
 
-WRITE_PID_AND_SLEEP = (
-    SPAWN_SLEEPER
-    + """
-import os
-with open("function.pid", "w") as f:
-    f.write(str(os.getpid()))
-time.sleep(60)
+SPAWN_SLEEPER_AND_SLEEP = SPAWN_SLEEPER + "time.sleep(60)\n"
+# Catches SIGUSR1 (which shows in its /proc status), then waits for it: functions cannot meet
+# through files any more, so the test tells each one when all three run at once.
+WAIT_FOR_THE_SIGNAL = """
+    import json, os, signal, sys, time
+    name = json.load(sys.stdin)
+    got = []
+    signal.signal(signal.SIGUSR1, lambda *_: got.append(1))
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    deadline = time.monotonic() + 10
+    while not got and time.monotonic() < deadline:
+        if signal.sigtimedwait({signal.SIGUSR1}, 0.1) is not None:
+            got.append(1)
+    met = bool(got)
+    process = [os.getpid(), os.readlink("/proc/self/ns/pid")]  # pids repeat across namespaces
+    print(json.dumps({"name": name, "process": process, "met": met}))
 """
-)
+_SIGUSR1_BIT = 1 << (signal.SIGUSR1 - 1)
 
 
 @pytest.fixture
@@ -74,27 +84,48 @@ def test_network_is_reachable_without_isolation(code_dir: Path, loopback_server:
     assert execution.stdout == "connected\n", execution.stderr
 
 
+def waiting_for_sigusr1(runtime: ProcessRuntime, code_dir: Path) -> list[int]:
+    """Host pids of the functions in ``code_dir`` that catch SIGUSR1, so wait for it."""
+    waiting = []
+    for pid in processes_in(code_dir):
+        if cmdline(pid) != [runtime.interpreter, "main.py"]:
+            continue  # unshare, which runs in the code directory too
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue  # exited meanwhile
+        caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+        if int(caught.split()[1], 16) & _SIGUSR1_BIT:
+            waiting.append(pid)
+    return waiting
+
+
 def test_concurrent_runs_each_get_their_own_result(
-    run: Run, code_dir: Path, tmp_path: Path
+    run: Run, runtime: ProcessRuntime, code_dir: Path
 ) -> None:
-    meeting = tmp_path / "meeting"
-    meeting.mkdir()
-    (code_dir / "main.py").write_text(textwrap.dedent(MEET_THE_OTHERS))
-    env = {"MEETING_DIR": str(meeting)}
+    # Each run waits for a signal that the test sends only once all three wait at once.
+    (code_dir / "main.py").write_text(textwrap.dedent(WAIT_FOR_THE_SIGNAL))
     names = ["a", "b", "c"]
     with ThreadPoolExecutor(len(names)) as pool:
-        executions = list(pool.map(lambda name: run(None, name, env=env), names))
+        pending = [pool.submit(run, None, name) for name in names]
+        deadline = time.monotonic() + 10
+        while len(waiting := waiting_for_sigusr1(runtime, code_dir)) < 3:
+            assert time.monotonic() < deadline, f"only {len(waiting)} run(s) at once"
+            time.sleep(0.02)
+        for pid in waiting:
+            os.kill(pid, signal.SIGUSR1)
+        executions = [future.result(timeout=20) for future in pending]
     answers = [json.loads(execution.stdout) for execution in executions]
     assert [answer["name"] for answer in answers] == names
-    assert [answer["met"] for answer in answers] == [3, 3, 3]
+    assert [answer["met"] for answer in answers] == [True, True, True]
     assert len({tuple(answer["process"]) for answer in answers}) == 3
 
 
 def test_function_dies_with_the_spawner(runtime: ProcessRuntime, code_dir: Path) -> None:
-    (code_dir / "main.py").write_text(WRITE_PID_AND_SLEEP)
+    (code_dir / "main.py").write_text(SPAWN_SLEEPER_AND_SLEEP)
     with ThreadPoolExecutor(1) as pool:
         pending = pool.submit(runtime.run, code_dir, None, LIMITS)
-        read_when_written(code_dir / "function.pid")
+        wait_until_sleeper_in(code_dir)
         assert len(processes_in(code_dir)) >= 2  # the function and its child at least
         spawner_pid = runtime.spawner.pid
         assert spawner_pid is not None
@@ -116,11 +147,11 @@ def test_spawner_restarts_after_being_killed(run: Run, runtime: ProcessRuntime) 
 
 
 def test_close_leaves_no_process_behind(code_dir: Path) -> None:
-    (code_dir / "main.py").write_text(WRITE_PID_AND_SLEEP)
+    (code_dir / "main.py").write_text(SPAWN_SLEEPER_AND_SLEEP)
     runtime = ProcessRuntime()
     with ThreadPoolExecutor(1) as pool:
         pending = pool.submit(runtime.run, code_dir, None, LIMITS)
-        read_when_written(code_dir / "function.pid")
+        wait_until_sleeper_in(code_dir)
         assert len(processes_in(code_dir)) >= 2  # the function and its child at least
         spawner_pid = runtime.spawner.pid
         assert spawner_pid is not None

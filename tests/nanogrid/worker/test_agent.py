@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from nanogrid.protocol import Stage, Task
 from nanogrid.results import ResultStore, connect, dumps
 from nanogrid.runtime.process import ProcessRuntime
 from nanogrid.settings import Settings
+from nanogrid.telemetry import semconv as sc
 from nanogrid.worker.agent import WorkerAgent
 
 SUFFIX = uuid.uuid4().hex[:8]
@@ -190,4 +192,61 @@ def test_checksum_mismatch_gives_invalid_package(agent, aws_clients, settings, s
 def test_idle_poll_handles_nothing(agent, aws_clients, settings):
     assert agent.poll_once() == 0
     assert agent.busy is False
+    assert queue_counts(aws_clients, settings) == (0, 0)
+
+
+def tamper_with_the_cached_code(agent: WorkerAgent, sha256: str) -> None:
+    """What a process of the worker's user could do outside any sandbox."""
+    main = agent.cache.root / sha256 / "main.py"
+    main.parent.chmod(0o755)
+    main.chmod(0o644)
+    main.write_text("print('pwned')\n")
+
+
+def tampering_events(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if getattr(r, sc.EVENT, None) == sc.PACKAGE_TAMPERED]
+
+
+def test_tampered_cached_code_is_evicted_logged_and_extracted_again(
+    agent, aws_clients, settings, store, caplog
+):
+    data = artifacts.memo_function_zip()
+    key = upload_code(aws_clients, settings, data)
+    first = send_task(aws_clients, settings, key, data)
+    assert agent.poll_once() == 1
+    tamper_with_the_cached_code(agent, first.sha256)
+    second = send_task(aws_clients, settings, key, data)
+    with caplog.at_level(logging.INFO, logger="nanogrid.worker"):
+        assert agent.poll_once() == 1
+    result = store.get(second.requestId)
+    assert result is not None
+    assert (result["status"], result["stdout"]) == ("SUCCESS", artifacts.MEMO_STDOUT)
+    [event] = tampering_events(caplog)
+    assert event.levelno == logging.WARNING
+    assert event.sha256 == first.sha256
+    assert "changed: main.py" in getattr(event, sc.F_REASON)
+    events = [getattr(r, sc.EVENT, None) for r in caplog.records]
+    assert events.index(sc.PACKAGE_TAMPERED) < events.index(sc.PACKAGE_EXTRACTED)
+    assert agent.cache.get(first.sha256) is not None  # a fresh, sealed copy
+
+
+def test_tampered_code_that_cannot_be_extracted_again_is_a_platform_error(
+    agent, aws_clients, settings, store, caplog
+):
+    data = artifacts.memo_function_zip()
+    key = upload_code(aws_clients, settings, data)
+    first = send_task(aws_clients, settings, key, data)
+    assert agent.poll_once() == 1
+    aws_clients.s3.delete_object(Bucket=settings.bucket, Key=key)
+    tamper_with_the_cached_code(agent, first.sha256)
+    second = send_task(aws_clients, settings, key, data)
+    with caplog.at_level(logging.INFO, logger="nanogrid.worker"):
+        assert agent.poll_once() == 1
+    result = store.get(second.requestId)
+    assert result is not None
+    assert (result["status"], result["errorType"]) == ("FAILED", "PLATFORM_ERROR")
+    assert "changed after extraction and cannot be extracted again" in result["errorMessage"]
+    assert "NoSuchKey" in result["errorMessage"]
+    assert len(tampering_events(caplog)) == 1
+    assert agent.cache.get(first.sha256) is None  # the tampered copy never runs
     assert queue_counts(aws_clients, settings) == (0, 0)

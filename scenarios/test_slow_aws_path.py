@@ -4,7 +4,7 @@ from harness.scenario import Expect, FaultSpec, Workload, single
 SCENARIO = single(
     name="slow-aws-path",
     title="The worker's path to AWS is slow",
-    hypothesis="600 ms of latency on every AWS response to the worker slows the run but does not "
+    hypothesis="1.2 s of latency on every AWS response to the worker slows the run but does not "
     "break it; the slow dependency shows in the client spans.",
     workload=Workload(artifact="memo_function_zip"),
     expect=Expect("SUCCESS"),
@@ -17,7 +17,7 @@ SCENARIO = single(
                 "slow-aws",
                 FaultKind.LATENCY,
                 Direction.DOWNSTREAM,
-                latency_ms=600,
+                latency_ms=1200,
                 jitter_ms=20,
                 seed=7,
             ),

@@ -34,7 +34,7 @@ from harness.analysis.rules.reach import LONG_POLLS
 from nanogrid.telemetry import semconv as sc
 
 SLOW_FACTOR = 4.0
-SLOW_FLOOR_MS = 500.0
+SLOW_FLOOR_MS = 1000.0
 DOWNLOAD_FLOOR_BYTES_PER_MS = 10_000.0  # 10 MB/s
 _STEPS = frozenset(sc.PLATFORM_STEPS) - {sc.SPAN_STORE}  # a store retries: its publishes count
 

@@ -257,7 +257,7 @@ def test_a_slow_download_step_is_slow_though_its_s3_call_was_fast():
     assert verdict.detail["components"] == ["worker-1"]
 
 
-@pytest.mark.parametrize(("download_ms", "status"), [(3000, RULED_OUT), (6000, CONFIRMED)])
+@pytest.mark.parametrize(("download_ms", "status"), [(3000, RULED_OUT), (7000, CONFIRMED)])
 def test_a_big_package_gets_its_transfer_time_on_top_of_the_floor(download_ms, status):
     run = request_run(download_ms=download_ms, zip_bytes=50_000_000)  # 5 s at 10 MB/s
     assert diagnosis_of(run).verdict("SLOW_DEPENDENCY").status is status
@@ -265,7 +265,7 @@ def test_a_big_package_gets_its_transfer_time_on_top_of_the_floor(download_ms, s
 
 def test_a_slow_answer_on_the_wire_is_slow_dependency():
     run = request_run(wire=True)
-    run.exchange(400, "worker->cloudwatch", "CloudWatch.PutMetricData", answer_ms=1400)
+    run.exchange(400, "worker->cloudwatch", "CloudWatch.PutMetricData", answer_ms=1900)
     verdict = diagnosis_of(run).verdict("SLOW_DEPENDENCY")
     assert verdict.status is CONFIRMED
     assert verdict.detail["steps"] == ["wire worker->cloudwatch CloudWatch.PutMetricData"]

@@ -34,8 +34,10 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import latency, report_render, wire_decoding
+from harness import traces
 from harness.procs import StartupError
 from harness.stack import Stack, StackConfig
+from nanogrid.telemetry import semconv
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACING_OFF = {"OTEL_SDK_DISABLED": "true"}
@@ -68,9 +70,20 @@ class Bench:
                 yield stack
 
     def latency_rows(self, spawn: list[float], label: str, config: StackConfig) -> None:
+        traced = "tracing off" not in label
         with self.stack(config) as stack:
-            results = latency.measure(stack, self.runs, warm_only="tracing off" in label)
+            results = latency.measure(stack, self.runs, warm_only=not traced)
+            executes = execute_ms(stack) if traced else []
         base = statistics.median(spawn)
+        if executes:
+            p50 = statistics.median(executes)
+            self.rows.append(
+                Row(
+                    f"execute step{label}, p50",
+                    f"{p50:.1f} ms",
+                    f"{p50 / base:.2f}x floor (n={len(executes)}, the worker's execute spans)",
+                )
+            )
         for case, values in results.items():
             p50 = statistics.median(values)
             self.rows.append(
@@ -81,7 +94,7 @@ class Bench:
                 )
             )
 
-    def throughput_row(self, workers: int) -> None:
+    def throughput_row(self, workers: int, floor_ms: float) -> None:
         calls, concurrency = 40 * workers, 4 * workers + 2
         with self.stack(StackConfig(workers=workers)) as stack:
             limits = httpx.Limits(max_connections=concurrency + 2)
@@ -93,13 +106,23 @@ class Bench:
                     began = time.perf_counter()
                     list(pool.map(call, range(calls)))
                     wall = time.perf_counter() - began
+        rate = calls / wall
+        ceiling = (os.cpu_count() or 1) / (floor_ms / 1000)
         self.rows.append(
             Row(
                 f"throughput, {workers} worker{'s' if workers > 1 else ''}",
-                f"{calls / wall:.1f} runs/s",
-                f"{calls} calls at concurrency {concurrency}",
+                f"{rate:.1f} runs/s",
+                f"{calls} calls at concurrency {concurrency}; {rate / ceiling:.2f}x the "
+                f"spawn-bound ceiling ({ceiling:.0f} runs/s = cores / floor)",
             )
         )
+
+
+def execute_ms(stack: Stack) -> list[float]:
+    """Durations (ms) of the worker's ``execute`` spans: the function's run, as the worker saw
+    it (the warm-up and cold runs included)."""
+    spans = traces.load_spans(stack.telemetry_dir)
+    return [s.duration_ns / 1e6 for s in spans if s.name == semconv.SPAN_EXECUTE and s.ended]
 
 
 def docker_problem() -> str | None:
@@ -164,12 +187,12 @@ def run(args: argparse.Namespace) -> Table:
     on, untraced = (_p50(bench.rows, case) for case in ("/run warm, p50", "tracing off"))
     bench.rows.append(Row("tracing on / off (warm p50)", f"{on / untraced:.2f}x", ""))
     wire = wire_decoding.measure(args.runs)
-    on, off = (statistics.median(wire[k]) for k in ("decoding on", "decoding off"))
+    decoded, raw = (statistics.median(wire[k]) for k in ("decoding on", "decoding off"))
     bench.rows.append(
         Row(
             "proxied /run p50, wire decoding on / off",
             f"{wire_decoding.ratio(wire):.2f}x",
-            f"{on:.1f} / {off:.1f} ms, every path proxied",
+            f"{decoded:.1f} / {raw:.1f} ms, every path proxied",
         )
     )
     problem = docker_problem()
@@ -184,7 +207,7 @@ def run(args: argparse.Namespace) -> Table:
     else:
         bench.rows.append(Row("/run, docker runtime", "-", problem))
     for workers in (1, 2, 4):
-        bench.throughput_row(workers)
+        bench.throughput_row(workers, base)
     starts = bench.starts
     bench.rows.append(
         Row(

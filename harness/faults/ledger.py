@@ -13,16 +13,15 @@ without any live object. Example::
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
+from harness import jsonl
 from harness.faults.model import Direction, Fault, FaultKind
 
 
@@ -161,15 +160,9 @@ class FaultLedger:
 
     def write_jsonl(self, path: str | os.PathLike[str]) -> None:
         """Write one JSON object per event, atomically (a temporary file, then a rename)."""
-        target = Path(path)
-        tmp = target.with_name(target.name + ".tmp")
-        lines = [json.dumps(e.to_dict(), sort_keys=True) + "\n" for e in self.events]
-        tmp.write_text("".join(lines), encoding="utf-8")
-        tmp.replace(target)
+        jsonl.write_atomic(path, (e.to_dict() for e in self.events))
 
     @classmethod
     def read_jsonl(cls, path: str | os.PathLike[str]) -> FaultLedger:
-        """Load a ledger written by :meth:`write_jsonl`; blank lines are skipped."""
-        text = Path(path).read_text(encoding="utf-8")
-        events = [LedgerEvent.from_dict(json.loads(line)) for line in text.splitlines() if line]
-        return cls(events)
+        """Load what :meth:`write_jsonl` wrote; blank lines are skipped."""
+        return cls([LedgerEvent.from_dict(row) for row in jsonl.read(path)])

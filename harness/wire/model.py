@@ -38,14 +38,14 @@ one, then its result from the EXEC reply (``transaction``).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
+
+from harness import jsonl
 
 logger = logging.getLogger(__name__)
 
@@ -282,14 +282,9 @@ class WireRecorder:
 
     def write_jsonl(self, path: str | os.PathLike[str]) -> None:
         """Write one JSON object per event, atomically (a temporary file, then a rename)."""
-        target = Path(path)
-        tmp = target.with_name(target.name + ".tmp")
-        lines = [json.dumps(e.to_dict(), sort_keys=True) + "\n" for e in self.events]
-        tmp.write_text("".join(lines), encoding="utf-8")
-        tmp.replace(target)
+        jsonl.write_atomic(path, (e.to_dict() for e in self.events))
 
     @classmethod
     def read_jsonl(cls, path: str | os.PathLike[str]) -> WireRecorder:
-        """Load events written by :meth:`write_jsonl`; blank lines are skipped."""
-        text = Path(path).read_text(encoding="utf-8")
-        return cls([WireEvent.from_dict(json.loads(line)) for line in text.splitlines() if line])
+        """Load what :meth:`write_jsonl` wrote; blank lines are skipped."""
+        return cls([WireEvent.from_dict(row) for row in jsonl.read(path)])

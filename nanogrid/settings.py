@@ -25,6 +25,9 @@ environment variable           default                     meaning
 ``NANOGRID_WORK_DIR``          ``$TMPDIR/nanogrid-worker`` worker's code cache
 ``NANOGRID_RUNTIME``           ``process``                 worker runtime (``process``, ``docker``)
 ``NANOGRID_DOCKER_IMAGE``      ``python:3.11-slim``        the docker runtime's image
+``NANOGRID_PROCESS_START``     ``zygote``                  process runtime: fork a warm
+                                                           interpreter (``zygote``) or start
+                                                           a fresh one (``interpreter``)
 ``NANOGRID_WORKER_ID``         ``{hostname}-{pid}``        worker name in heartbeats
 ``NANOGRID_VISIBILITY_TIMEOUT``  ``30``                    SQS visibility, extended while running
 ``NANOGRID_RESULT_TTL``        86400                       seconds a stored result is kept
@@ -76,6 +79,7 @@ class Settings:
     work_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "nanogrid-worker")
     runtime: str = "process"
     docker_image: str | None = None  # the docker runtime's image (None: its default)
+    process_start: str = "zygote"  # the process runtime: "zygote" or "interpreter"
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     visibility_timeout: int = defaults.VISIBILITY_TIMEOUT_SECONDS
     result_ttl: int = defaults.RESULT_TTL_SECONDS
@@ -125,6 +129,7 @@ _ENV: list[tuple[str, str, Any]] = [
     ("work_dir", "NANOGRID_WORK_DIR", Path),
     ("runtime", "NANOGRID_RUNTIME", str),
     ("docker_image", "NANOGRID_DOCKER_IMAGE", str),
+    ("process_start", "NANOGRID_PROCESS_START", str),
     ("worker_id", "NANOGRID_WORKER_ID", str),
     ("visibility_timeout", "NANOGRID_VISIBILITY_TIMEOUT", int),
     ("result_ttl", "NANOGRID_RESULT_TTL", int),

@@ -3,12 +3,22 @@
 Run as ``python -I -S _spawner_main.py CONTROL_FD PARENT_PID``; it imports the standard
 library only, so it stays small, and so does the ``ru_maxrss`` its children inherit.
 
+Run as ``python -I _spawner_main.py CONTROL_FD PARENT_PID --zygote`` (``site`` included, as a
+function's interpreter has it), it is also a *zygote*: it imports the modules a function
+commonly needs once (:data:`PRELOAD`), and a request with a ``script`` runs that script in
+the forked child itself (``_function_main.py``), with ``python SCRIPT`` semantics, instead of
+exec'ing a fresh interpreter: the child is set up exactly as for an exec (session, fds,
+namespaces and root, limits), and its Python objects holding the spawner's descriptors are
+closed before any function code runs. The zygote itself never runs function code.
+
 Protocol (``SOCK_SEQPACKET``, one JSON object per message):
 
-- The worker sends ``{"argv", "cwd", "env", "rlimit_as", "sandbox"}`` on the control socket
-  with four fds: the child's stdin, stdout, stderr, and a *run socket* for this child
+- The worker sends ``{"argv", "cwd", "env", "rlimit_as", "sandbox", "script"}`` on the control
+  socket with four fds: the child's stdin, stdout, stderr, and a *run socket* for this child
   alone. ``sandbox`` is ``null`` or ``{"volume_bytes", "readonly", "writable"}``: then the
   child enters the filesystem sandbox of ``_sandbox_main.py`` (and its namespaces) first.
+  ``script`` is ``null`` (exec ``argv``) or, in a zygote, the script to run in the child
+  (``argv[0]`` then names the interpreter in its messages).
 - On the run socket the spawner answers ``{"pid"}`` once the child has exec'd (or
   ``{"error"}``), then ``{"pid", "status", "ru_maxrss"}`` once it has reaped it.
 - Anything the worker sends on the run socket, or closing it, SIGKILLs the child's
@@ -24,6 +34,7 @@ from __future__ import annotations
 
 import array
 import ctypes
+import importlib
 import importlib.util
 import json
 import os
@@ -32,6 +43,7 @@ import selectors
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -39,8 +51,11 @@ from typing import Any
 _PR_SET_PDEATHSIG = 1
 _MAX_REQUEST = 1024 * 1024
 _FDS_PER_REQUEST = 4
+#: What a zygote imports once, so that functions find it loaded: what a small function
+#: needs (its input is JSON on stdin) and what printing its traceback needs.
+PRELOAD = ("json", "traceback", "linecache", "tokenize", "atexit", "io", "types")
 _libc = ctypes.CDLL(None, use_errno=True)
-_sandbox: ModuleType | None = None
+_siblings: dict[str, ModuleType] = {}
 
 
 def die_with_parent(parent: int) -> None:
@@ -128,6 +143,17 @@ class Spawner:
         self.selector.register(control, selectors.EVENT_READ)
         self.children: dict[int, Child] = {}
 
+    def forget(self) -> None:
+        """In a forked child: close this process's sockets and selector, as Python objects.
+
+        Before the child closes every descriptor by number, so that no object left behind
+        closes, when collected, a descriptor the function opened later under that number.
+        """
+        self.selector.close()
+        self.control.close()
+        for child in self.children.values():
+            child.run.close()
+
     def serve(self) -> None:
         while True:
             for key, _ in self.selector.select():
@@ -153,8 +179,13 @@ class Spawner:
                 os.close(fd)
             return True  # malformed: the worker sees its run socket close
         run = socket.socket(fileno=fds[3])
+
+        def forget() -> None:
+            self.forget()
+            run.close()
+
         try:
-            pid = fork_exec(json.loads(data), fds[:3])
+            pid = fork_exec(json.loads(data), fds[:3], forget)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             send(run, {"error": str(exc)})
             run.close()
@@ -208,6 +239,7 @@ class Launch:
     env: dict[str, str]
     rlimit_as: int | None
     sandbox: dict[str, Any] | None  # {"volume_bytes", "readonly", "writable"}
+    script: str | None = None  # run in the zygote's child instead of exec'ing argv
 
     @classmethod
     def from_request(cls, request: dict[str, Any]) -> Launch:
@@ -224,33 +256,45 @@ class Launch:
             env={str(k): str(v) for k, v in request["env"].items()},
             rlimit_as=request.get("rlimit_as"),
             sandbox=sandbox,
+            script=None if request.get("script") is None else str(request["script"]),
         )
 
 
-def sandbox_module() -> ModuleType:
-    """``_sandbox_main.py``, loaded once: ``-I`` leaves this script's folder off sys.path."""
-    global _sandbox
-    if _sandbox is None:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sandbox_main.py")
-        spec = importlib.util.spec_from_file_location("_sandbox_main", path)
+def sibling(name: str) -> ModuleType:
+    """A module of this folder, loaded once: ``-I`` leaves this script's folder off sys.path."""
+    if name not in _siblings:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+        spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
             raise OSError(f"cannot load {path}")
-        _sandbox = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(_sandbox)
-    return _sandbox
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+        _siblings[name] = module
+    return _siblings[name]
 
 
-def fork_exec(request: dict[str, Any], fds: list[int]) -> int:
-    """Fork a child that execs ``request["argv"]``; return its pid once it has exec'd."""
+def fork_exec(request: dict[str, Any], fds: list[int], forget: Callable[[], None]) -> int:
+    """Fork a child that execs ``request["argv"]`` (or, in a zygote, runs its ``script``);
+    return its pid once it has exec'd (or is about to run the script).
+
+    ``forget`` closes, in the child, the spawner's objects that hold descriptors.
+    """
     launch = Launch.from_request(request)
-    sandbox = sandbox_module() if launch.sandbox is not None else None
+    sandbox = sibling("_sandbox_main") if launch.sandbox is not None else None
+    function = sibling("_function_main") if launch.script is not None else None
     parent = os.getpid()
     errors_r, errors_w = os.pipe()  # close-on-exec: EOF means the exec succeeded
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child execs or exits
         try:
             os.close(errors_r)
-            exec_child(launch, sandbox, fds, parent, errors_w)
+            if function is not None:
+                forget()
+            prepare_child(launch, sandbox, fds, parent, errors_w)
+            if function is not None and launch.script is not None:
+                function.run(launch.script, launch.argv[0], launch.env, errors_w)
+            os.execve(launch.argv[0], launch.argv, launch.env)
         except BaseException as exc:  # the child must never return into the loop
             os.write(errors_w, str(exc).encode() or repr(exc).encode())
         finally:
@@ -264,18 +308,21 @@ def fork_exec(request: dict[str, Any], fds: list[int]) -> int:
     return pid
 
 
-def exec_child(
+def prepare_child(
     launch: Launch, sandbox: ModuleType | None, fds: list[int], parent: int, errors_w: int
 ) -> None:
-    """In the forked child: new session, death with the spawner, fds 0-2, limits, exec.
+    """In the forked child: new session, death with the spawner, fds 0-2, limits, cwd.
 
-    Every other fd is closed but ``errors_w`` (close-on-exec), which reports a failed exec.
-    Sandboxed, this child stays to wait for the one that execs (:func:`_sandbox_main.enter`).
+    Every other fd is closed but ``errors_w`` (close-on-exec), which reports a failed setup.
+    Sandboxed, this child stays to wait for the one that goes on
+    (:func:`_sandbox_main.enter`). A script keeps Python's signal dispositions, as a fresh
+    interpreter sets them; an exec gets the defaults.
     """
     os.setsid()
     die_with_parent(parent)
-    for signum in (signal.SIGPIPE, signal.SIGXFSZ):  # Python ignores these; exec'd code not
-        signal.signal(signum, signal.SIG_DFL)
+    if launch.script is None:
+        for signum in (signal.SIGPIPE, signal.SIGXFSZ):  # Python ignores these; exec'd code not
+            signal.signal(signum, signal.SIG_DFL)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     for target, fd in enumerate(fds):  # received fds are >= 3: 0-2 are open here
         os.dup2(fd, target)
@@ -289,13 +336,17 @@ def exec_child(
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         limit = launch.rlimit_as if hard == resource.RLIM_INFINITY else min(launch.rlimit_as, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    os.execve(launch.argv[0], launch.argv, launch.env)
 
 
 def main(args: list[str]) -> None:
     control_fd, parent = int(args[0]), int(args[1])
     die_with_parent(parent)
     os.set_inheritable(control_fd, False)  # inherited from the worker, for us alone
+    if "--zygote" in args[2:]:
+        for name in PRELOAD:
+            importlib.import_module(name)
+        sibling("_function_main")
+        sibling("_sandbox_main")
     with socket.socket(fileno=control_fd) as control:
         Spawner(control).serve()
 

@@ -70,10 +70,12 @@ class Runtime(Protocol):
     """Runs ``main.py`` of a code directory in isolation; ``name`` is its settings value.
 
     The ``*_isolated`` flags say what this runtime, on this OS, keeps a function out of: the
-    network, other processes, and any file it could write but its scratch space.
+    network, other processes, and any file it could write but its scratch space. ``start``
+    says how a run starts (``zygote``, ``interpreter``, ``container``).
     """
 
     name: str
+    start: str
     network_isolated: bool
     processes_isolated: bool
     filesystem_isolated: bool

@@ -77,6 +77,7 @@ class DockerRuntime:
     name: str = "docker"
     network_isolated: bool = True
     processes_isolated: bool = True
+    start: str = "container"
     filesystem_isolated: bool = True
 
     def __init__(

@@ -1,5 +1,20 @@
 """Run a function as a local process: ``python main.py`` in the code directory.
 
+How a run starts (``start``, the worker's ``NANOGRID_PROCESS_START``):
+
+- ``zygote`` (the default): the fork server is a warm interpreter of the function's
+  ``interpreter`` (isolated mode, ``site`` and a few standard modules loaded, nothing of the
+  platform) that forks a child per run; the child applies the run's isolation, then runs
+  ``main.py`` as ``python main.py`` would (:mod:`nanogrid.runtime._function_main`), with
+  no interpreter start-up: a run costs a fork and the sandbox, not an exec. The same
+  isolation, limits, peak accounting and kill-everything timeout apply.
+- ``interpreter``: the child execs a fresh ``interpreter main.py``. Prefer it when a function
+  must see a fresh process: its own string-hash seed (the zygote's children share one),
+  ``sys.flags`` of a plain start (the zygote runs isolated, ``-I``), an interpreter whose
+  start-up ``PYTHON*`` variables matter. Without the filesystem sandbox but with unshare,
+  runs always start this way (unshare isolates an exec only); :attr:`ProcessRuntime.start`
+  says which applies.
+
 The function reads its ``inputData`` as JSON from stdin and writes its answer to stdout;
 ``NANOGRID_REQUEST_ID`` / ``NANOGRID_FUNCTION_ID`` are in its environment when the worker
 passes them in ``env``. Isolation, as far as an unprivileged Linux process gets:
@@ -35,9 +50,10 @@ passes them in ``env``. Isolation, as far as an unprivileged Linux process gets:
   kernel kills every process left in the namespace, daemons that called ``setsid()``
   included. As PID 1, the function ignores signals it sends *itself* without a handler.
 - processes: functions are forked by a small fork server (:mod:`nanogrid.runtime.spawner`),
-  not by the worker, because the kernel counts the forked copy before exec in the peak: a
-  function forked from a 200 MiB worker would report at least 200 MiB. From the spawner the
-  floor is its ~11 MiB. Functions die with the spawner, and it dies with the worker.
+  not by the worker, because the kernel counts the forked copy (before an exec, or all along
+  for a zygote's child) in the peak: a function forked from a 200 MiB worker would report at
+  least 200 MiB. From the spawner the floor is its ~11 MiB (~13 MiB as a zygote). Functions
+  die with the spawner, and it dies with the worker.
 - memory: ``RLIMIT_AS`` = ``memory_mb``. It limits address space, not RSS, so a function
   with many threads (each reserves stack and a malloc arena) hits it before its RSS does.
   What a sandboxed function writes to its tmpfs is memory too, outside that limit.
@@ -76,6 +92,10 @@ from nanogrid.runtime.sandbox import SCRATCH, Sandbox, probe_sandbox
 from nanogrid.runtime.spawner import Child, ExitReport, Spawner
 
 _MIB = 1024 * 1024
+#: How a run starts: forked from a warm interpreter, or a fresh interpreter exec'd.
+ZYGOTE, INTERPRETER = "zygote", "interpreter"
+STARTS = (ZYGOTE, INTERPRETER)
+_SCRIPT = "main.py"
 _SYSTEM_PATH = "/usr/bin:/bin"
 _NETWORK_ARGS = ("--user", "--net", "--map-root-user")
 _PROCESS_ARGS = ("--pid", "--fork", "--kill-child", "--mount-proc")
@@ -137,7 +157,10 @@ class ProcessRuntime:
         isolate_network: bool = True,
         isolate_filesystem: bool = True,
         shared: Sequence[Path] = (),
+        start: str = ZYGOTE,
     ) -> None:
+        if start not in STARTS:
+            raise ValueError(f"unknown start {start!r}: one of {', '.join(STARTS)}")
         self.interpreter = interpreter or sys.executable
         if not self.interpreter or not os.path.isabs(self.interpreter):
             raise RuntimeUnavailable(f"no absolute interpreter path: {self.interpreter!r}")
@@ -154,11 +177,14 @@ class ProcessRuntime:
         self.filesystem_isolated = self._sandbox is not None
         self.network_isolated = self.filesystem_isolated or self._prefix is not None
         self.processes_isolated = self.filesystem_isolated or "--pid" in (self._prefix or ())
-        self.spawner = Spawner()
+        # unshare isolates an exec'd interpreter only: without the sandbox, the zygote would
+        # give up the namespaces unshare makes.
+        self.start = INTERPRETER if self._prefix is not None else start
+        self.spawner = Spawner(self.interpreter, zygote=self.start == ZYGOTE)
 
     def command(self) -> list[str]:
         """The command line a run executes (the unshare prefix, if any, included)."""
-        return [*(self._prefix or ()), self.interpreter, "main.py"]
+        return [*(self._prefix or ()), self.interpreter, _SCRIPT]
 
     def run(
         self,
@@ -216,8 +242,9 @@ class ProcessRuntime:
         memory = limits.memory_mb * _MIB
         sandbox = None if self._sandbox is None else self._sandbox.spec(memory)
         try:
+            script = _SCRIPT if self.start == ZYGOTE else None
             return self.spawner.spawn(
-                command, code_dir, {**base, **(env or {})}, fds, memory, sandbox
+                command, code_dir, {**base, **(env or {})}, fds, memory, sandbox, script
             )
         except RuntimeUnavailable as exc:
             raise RuntimeUnavailable(f"cannot start {command[-2]} in {code_dir}: {exc}") from exc

@@ -36,6 +36,7 @@ from nanogrid.runtime.base import RuntimeUnavailable
 
 _SCRIPT = Path(__file__).with_name("_spawner_main.py")
 _REPLY_BYTES = 64 * 1024
+_SPAWNER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 #: How long the spawner may take to report that a child exec'd.
 _START_TIMEOUT = 10.0
 #: How long :meth:`Spawner.close` waits for the spawner to kill its children and exit.
@@ -105,13 +106,16 @@ class Child:
 class _Server:
     """One running spawner process, its control socket and the thread that reaps it."""
 
-    def __init__(self, python: str) -> None:
+    def __init__(self, python: str, zygote: bool) -> None:
         self.control, remote = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.proc: subprocess.Popen[bytes] | None = None
         self._error: OSError | None = None
         started = threading.Event()
         self._thread = threading.Thread(
-            target=self._host, args=(python, remote, started), name="nanogrid-spawner", daemon=True
+            target=self._host,
+            args=(python, zygote, remote, started),
+            name="nanogrid-spawner",
+            daemon=True,
         )
         with remote:
             self._thread.start()
@@ -120,16 +124,20 @@ class _Server:
             self.control.close()
             raise RuntimeUnavailable(f"cannot start the spawner: {self._error}") from self._error
 
-    def _host(self, python: str, remote: socket.socket, started: threading.Event) -> None:
+    def _host(
+        self, python: str, zygote: bool, remote: socket.socket, started: threading.Event
+    ) -> None:
         # PR_SET_PDEATHSIG fires when the *thread* that forked the spawner exits, so the
         # thread that starts it is the one that stays to reap it.
         fd = remote.fileno()
+        flags, mode = (["-I"], ["--zygote"]) if zygote else (["-I", "-S"], [])
         try:
             self.proc = subprocess.Popen(
-                [python, "-I", "-S", str(_SCRIPT), str(fd), str(os.getpid())],
+                [python, *flags, str(_SCRIPT), str(fd), str(os.getpid()), *mode],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 pass_fds=[fd],
+                env=_SPAWNER_ENV,  # a zygote's stdio encoding is its functions' too
             )
         except OSError as exc:
             self._error = exc
@@ -175,8 +183,9 @@ class Spawner:
         spawner.close()
     """
 
-    def __init__(self, python: str | None = None) -> None:
+    def __init__(self, python: str | None = None, *, zygote: bool = False) -> None:
         self.python = python or sys.executable
+        self.zygote = zygote
         self._lock = threading.Lock()
         self._server: _Server | None = None
 
@@ -194,20 +203,26 @@ class Spawner:
         fds: tuple[int, int, int],
         rlimit_as: int | None = None,
         sandbox: Mapping[str, Any] | None = None,
+        script: str | None = None,
     ) -> Child:
         """Exec ``argv`` (an absolute path first) in a new session with ``fds`` as 0, 1, 2.
 
         ``rlimit_as`` caps its address space; core dumps are off. ``sandbox`` (see
         :meth:`nanogrid.runtime.sandbox.Sandbox.spec`) runs it in the filesystem sandbox.
-        Returns once it has exec'd. Raises :exc:`RuntimeUnavailable` if it could not (no such
-        ``cwd``, no executable, a sandbox that could not be built).
+        ``script`` (a zygote only) runs that Python script in the forked child instead, as
+        ``argv[0] script`` would. Returns once it has exec'd (or is about to run the script).
+        Raises :exc:`RuntimeUnavailable` if it could not (no such ``cwd``, no executable, a
+        sandbox that could not be built).
         """
+        if script is not None and not self.zygote:
+            raise ValueError("a script runs in a zygote only: Spawner(zygote=True)")
         request: dict[str, Any] = {
             "argv": list(argv),
             "cwd": os.fspath(cwd),
             "env": dict(env),
             "rlimit_as": rlimit_as,
             "sandbox": None if sandbox is None else dict(sandbox),
+            "script": script,
         }
         payload = json.dumps(request).encode()
         for _ in range(2):  # a dead spawner is restarted once; its children died with it
@@ -248,7 +263,7 @@ class Spawner:
                 server.shut()  # already reaped: only its socket is left to release
                 server = None
             if server is None:
-                server = self._server = _Server(self.python)
+                server = self._server = _Server(self.python, self.zygote)
             return server
 
     def _discard(self, server: _Server) -> None:

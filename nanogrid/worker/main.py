@@ -20,7 +20,7 @@ from nanogrid.errors import DependencyError
 from nanogrid.logs import configure_logging
 from nanogrid.results import DEPENDENCY_ERRORS, FAILURE_ERRORS, ResultStore, connect
 from nanogrid.runtime.base import Runtime
-from nanogrid.runtime.process import ProcessRuntime
+from nanogrid.runtime.process import STARTS, ProcessRuntime
 from nanogrid.settings import Settings
 from nanogrid.symptoms import failure_fields
 from nanogrid.telemetry import instrument_libraries, setup_telemetry_from_env, untraced
@@ -57,7 +57,19 @@ def build_agent(settings: Settings, knobs: WorkerKnobs, poll_wait_seconds: int =
         image = settings.docker_image or DEFAULT_IMAGE
         runtime = DockerRuntime(image, worker_id=settings.worker_id)
     else:
-        runtime = ProcessRuntime(shared=[knobs.shared_dir] if knobs.shared_dir else [])
+        if settings.process_start not in STARTS:
+            raise SystemExit(
+                f"unknown NANOGRID_PROCESS_START {settings.process_start!r}: "
+                f"{' or '.join(repr(s) for s in STARTS)}"
+            )
+        runtime = ProcessRuntime(
+            shared=[knobs.shared_dir] if knobs.shared_dir else [], start=settings.process_start
+        )
+        if runtime.start != settings.process_start:
+            log.warning(
+                "functions start as a fresh interpreter, not from the zygote: without the "
+                "filesystem sandbox only unshare isolates them, and it needs an exec"
+            )
         if knobs.shared_dir is not None:
             log.warning(
                 "shared dir knob: every function can write %s",
@@ -100,6 +112,7 @@ def serve(agent: WorkerAgent, stop: threading.Event) -> None:
     """Poll until ``stop`` is set; transient dependency errors are logged and retried."""
     info = {
         "runtime": agent.runtime.name,
+        "start": agent.runtime.start,
         "pid": os.getpid(),
         "isolation": isolation(agent.runtime),
     }

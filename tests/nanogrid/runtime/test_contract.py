@@ -1,4 +1,5 @@
-"""The runtime contract, run against each runtime: ProcessRuntime and DockerRuntime.
+"""The runtime contract, run against each runtime: ProcessRuntime (forked from its zygote,
+and with a fresh interpreter per run) and DockerRuntime.
 
 What a worker relies on whichever runtime it has: the function's output and exit, its input
 on stdin, the limits on its memory, time and output, and what it cannot see or reach. Where
@@ -51,11 +52,15 @@ RUN_SECONDS = {"process": 5.0, "docker": 8.0}
 LeftRunning = Callable[[], Sequence[object]]
 
 
-@pytest.fixture(params=["process", pytest.param("docker", marks=pytest.mark.docker)])
+@pytest.fixture(
+    params=["process", "process-interpreter", pytest.param("docker", marks=pytest.mark.docker)]
+)
 def runtime(request: pytest.FixtureRequest) -> Iterator[Runtime]:
     if request.param == "docker":
         request.getfixturevalue("docker_engine")
         started: Runtime = docker_runtime()
+    elif request.param == "process-interpreter":
+        started = ProcessRuntime(start="interpreter")
     else:
         started = ProcessRuntime()
     try:
@@ -83,7 +88,7 @@ def loopback_server() -> Iterator[int]:
 def test_satisfies_runtime_protocol(runtime: Runtime, request: pytest.FixtureRequest) -> None:
     typed: Runtime = runtime
     assert isinstance(typed, Runtime)
-    assert typed.name == request.node.callspec.params["runtime"]
+    assert typed.name == request.node.callspec.params["runtime"].removesuffix("-interpreter")
 
 
 def test_memo_function_succeeds(run: Run) -> None:

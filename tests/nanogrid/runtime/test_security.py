@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import textwrap
 import time
 import uuid
@@ -92,10 +93,16 @@ READ_ENVIRONS = """
 
 
 def read_environs(runtime: ProcessRuntime, code_dir: Path) -> dict[str, object]:
-    # The spawner runs (and so has a pid) only once a first function started.
+    # The spawner runs (and so has a pid) only once a first function started. It is started
+    # with a clean environment, so a process of the worker's user started with the
+    # credentials (as the worker itself was) stands for the worker.
     assert run_source(runtime, code_dir, "pass\n").exit_code == 0
-    pids = [os.getpid(), runtime.spawner.pid, os.getppid()]
-    execution = run_source(runtime, code_dir, READ_ENVIRONS, pids)
+    with subprocess.Popen(["sleep", "60"], env=dict(os.environ)) as holder:
+        try:
+            pids = [os.getpid(), runtime.spawner.pid, os.getppid(), holder.pid]
+            execution = run_source(runtime, code_dir, READ_ENVIRONS, pids)
+        finally:
+            holder.kill()
     assert execution.exit_code == 0, execution.stderr
     found: dict[str, object] = json.loads(execution.stdout)
     return found

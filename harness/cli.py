@@ -362,6 +362,75 @@ def diagnose_command(
         err.print(f"verdict JSON written to {json_out}")
 
 
+@app.command("doctor")
+def doctor_command(
+    env_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--env",
+            metavar="FILE",
+            help="read the settings from this file of KEY=value lines (what `up` prints) "
+            "instead of the environment",
+        ),
+    ] = None,
+    function: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="also check this function's DynamoDB item and S3 code"),
+    ] = None,
+    controller: Annotated[
+        str | None,
+        typer.Option(metavar="URL", help="the controller's base URL (default: CONTROLLER_URL)"),
+    ] = None,
+    connect_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.01, help="seconds per connect (default: NANOGRID_REDIS_CONNECT_TIMEOUT, 2)"
+        ),
+    ] = None,
+    read_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.01,
+            help="seconds per reply, and for the pub/sub round trip (default: "
+            "NANOGRID_REDIS_SOCKET_TIMEOUT, 5)",
+        ),
+    ] = None,
+    json_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--json", metavar="FILE", help="also write the result JSON here ('-': print only it)"
+        ),
+    ] = None,
+) -> None:
+    """Check every endpoint the platform uses, from this host: one line per check, with its
+    time and, when it fails, the fix. Read-only. Exit 0 only when every check passed."""
+    from harness import doctor
+
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        source = doctor.read_env_file(env_file) if env_file is not None else os.environ
+        config = doctor.DoctorConfig.from_env(
+            source,
+            isolated=env_file is not None,
+            controller_url=controller,
+            function_id=function,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+        )
+    except doctor.ConfigError as exc:
+        err.print(str(exc), style="red", markup=False)
+        raise typer.Exit(2) from exc
+    report = doctor.run_doctor(config)
+    if json_out is not None and str(json_out) == "-":
+        print(doctor.to_json(report))
+        raise typer.Exit(report.exit_code)
+    doctor.render(report, Console(highlight=False))
+    if json_out is not None:
+        json_out.write_text(doctor.to_json(report) + "\n", encoding="utf-8")
+        err.print(f"doctor JSON written to {json_out}")
+    raise typer.Exit(report.exit_code)
+
+
 @app.command("accuracy")
 def accuracy_command(
     names: Annotated[

@@ -235,6 +235,17 @@ class RequestFacts:
         logged = self.events(sc.TASK_SENT)
         return log_time_ns(logged[0]) if logged else self.start_ns
 
+    @property
+    def controller_recorded(self) -> bool:
+        """Whether the controller's own view of the wait is in the evidence: its wait span,
+        its log lines of this request, or its Redis traffic on the wire. Without it, that
+        the result did not reach the controller is unknown rather than shown."""
+        return (
+            bool(self.named(sc.SPAN_WAIT))
+            or any(log_component(line) == "controller" for line in self.logs)
+            or any(e.path.startswith("controller") for e in self.wire)
+        )
+
     def worker_seen(self, before: int = 0) -> bool:
         """A worker span or log line names this request (before ``before``, when given)."""
         limit = before or None

@@ -91,7 +91,20 @@ class FailedNotPropagated:
             return verdict(self.code, RULED_OUT, [], because)
         known = [r for r in timeouts if r.published_status is not None]
         unheard = [r for r in known if r.published_status == "FAILED"]
-        if unheard:
+        shown = [r for r in unheard if r.controller_recorded or r.receivers]
+        if unheard and not shown:
+            because = [
+                phrase(
+                    "fnp.unobserved",
+                    "the worker published FAILED, and nothing recorded whether it reached the "
+                    "controller: no PUBLISH receiver count was logged (enable `subscribers=` "
+                    "in the worker's publish log), and no controller trace or log of its "
+                    "wait; run `doctor` to test the pub/sub path",
+                )
+            ]
+            return verdict(self.code, UNKNOWN, _publish_items(facts, unheard[0]), because)
+        if shown:
+            unheard = shown
             because = [
                 phrase(
                     "fnp.unheard",

@@ -226,6 +226,34 @@ def test_a_result_published_to_nobody_in_time_is_unsubscribed_not_late():
     assert "before the controller gave up" in late.explanation
 
 
+def memo_shaped_run(*, controller_log: bool = False) -> RunBuilder:
+    """What the memo's teams held: the worker's log without a receiver count, the client's
+    TIMEOUT and the published FAILED result; the controller's own view optionally."""
+    run = RunBuilder()
+    run.log(0, "worker-1", sc.RESULT_PUBLISHING, "Publishing result to channel")
+    run.log(1, "worker-1", sc.RESULT_PUBLISHED, "Result published successfully")
+    run.log(2, "worker-1", sc.TASK_DONE, "[DONE][FAILED]", fields={sc.F_STATUS: "FAILED"})
+    if controller_log:
+        run.log(-5, "controller", sc.RESULT_SUBSCRIBING, "Subscribing to channel")
+    run.call("run", -10, 25_000, 200, {"status": "TIMEOUT", "message": "Execution timed out"})
+    run.call("fetch", 25_100, 25_101, 200, {"status": "FAILED", "exitCode": 2})
+    return run
+
+
+def test_failed_that_nobody_saw_arrive_is_unknown_not_ruled_out():
+    diagnosis = diagnosis_of(memo_shaped_run())
+    fnp = diagnosis.verdict("FAILED_NOT_PROPAGATED")
+    assert fnp.status is UNKNOWN
+    assert "subscribers=" in fnp.explanation
+    assert diagnosis.verdict("RESULT_PUBLISHED_WITHOUT_SUBSCRIBER").status is UNKNOWN
+
+
+def test_failed_that_the_recorded_controller_never_got_is_ruled_out():
+    fnp = diagnosis_of(memo_shaped_run(controller_log=True)).verdict("FAILED_NOT_PROPAGATED")
+    assert fnp.status is RULED_OUT
+    assert "never reached the waiting controller" in fnp.explanation
+
+
 def test_a_slow_function_causes_the_result_after_the_deadline():
     diagnosis = diagnosis_of(request_run(function_ms=5000, receivers=0, client="TIMEOUT"))
     slow = diagnosis.verdict("SLOW_FUNCTION")

@@ -155,6 +155,16 @@ PHRASES_KO: dict[str, str] = {
     "fnp.pushed": "네트워크가 {ts}에 이를 Controller에 전달함",
     "fnp.timeout": "Controller는 {ts}에 TIMEOUT으로 응답함: 결과가 무시됨",
     "fnp.unheard": "워커가 FAILED를 게시했지만 기다리던 Controller에 도달하지 않음",
+    "deadline.untimed": (
+        "Controller가 TIMEOUT으로 응답했지만 언제 대기를 포기했는지 기록이 없음(응답에 시각이 없고 "
+        "Controller의 대기 로그나 trace도 없음): 타임아웃 로그나 클라이언트의 호출 시각이 "
+        "있으면 판단 가능"
+    ),
+    "fnp.unobserved": (
+        "워커가 FAILED를 게시했지만 Controller에 도달했는지 기록된 것이 없음: PUBLISH 수신자 수가 "
+        "로그에 없고(워커의 publish 로그에 `subscribers=`를 켜세요) Controller의 대기 trace나 "
+        "로그도 없음; pub/sub 경로는 `doctor`로 확인하세요"
+    ),
     "fnp.unknown": (
         "요청이 타임아웃되었고 워커가 무엇을 게시했는지 보여주는 증거가 없음: "
         "워커 로그나 결과 키를 기록하거나 `doctor`를 실행하세요"

@@ -74,6 +74,20 @@ def _reached_controller(facts: RunFacts, req: RequestFacts) -> bool:
     )
 
 
+#: Why a rule about the deadline cannot decide: the TIMEOUT has no time.
+UNTIMED = phrase(
+    "deadline.untimed",
+    "the controller answered TIMEOUT, but when it gave up is not recorded (the response "
+    "carries no time, and no controller log or trace of the wait was given): its log of "
+    "the timeout, or the client's timing of the call, would decide",
+)
+
+
+def untimed_timeouts(facts: RunFacts) -> list[RequestFacts]:
+    """Requests the client saw time out without any evidence of when the controller gave up."""
+    return [r for r in facts.requests if r.client_status == "TIMEOUT" and not r.deadline_ns]
+
+
 class FailedNotPropagated:
     """The worker published FAILED in time; the controller still answered TIMEOUT."""
 
@@ -280,6 +294,8 @@ class ResultAfterDeadline:
         for req in timeouts:
             if req.publish_ns and req.publish_ns > req.deadline_ns:
                 return self._confirmed(facts, req)
+        if not timeouts and (untimed := untimed_timeouts(facts)):
+            return verdict(self.code, UNKNOWN, [call_item(facts, untimed[0].call)], [UNTIMED])
         if not timeouts:
             because = [phrase("late.no_timeout", "the controller never stopped waiting early")]
             return verdict(self.code, RULED_OUT, [], because)

@@ -21,6 +21,7 @@ from harness.analysis.rules.base import (
     span_item,
     verdict,
 )
+from harness.analysis.rules.delivery import UNTIMED, untimed_timeouts
 from harness.traces import SpanRecord
 from nanogrid.telemetry import semconv as sc
 
@@ -123,6 +124,8 @@ class SlowFunction:
                 found = self._slow(facts, req, span)
                 if found is not None:
                     return found
+        if not timed_out and (untimed := untimed_timeouts(facts)):
+            return verdict(self.code, UNKNOWN, [call_item(facts, untimed[0].call)], [UNTIMED])
         if not timed_out:
             because = [phrase("slowfn.no_timeout", "no request outlasted the controller's wait")]
             return verdict(self.code, RULED_OUT, [], because)

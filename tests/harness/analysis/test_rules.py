@@ -6,6 +6,7 @@ import pytest
 
 from harness.analysis import HEALTHY, Diagnosis, EvidenceKind, VerdictStatus, diagnose
 from harness.analysis.model import Role
+from harness.evidence import CallRecord
 from harness.wire.model import DETAIL_ERROR_CODE, DETAIL_STATUS
 from nanogrid.telemetry import semconv as sc
 from tests.harness.analysis.builder import RunBuilder
@@ -252,6 +253,18 @@ def test_failed_that_the_recorded_controller_never_got_is_ruled_out():
     fnp = diagnosis_of(memo_shaped_run(controller_log=True)).verdict("FAILED_NOT_PROPAGATED")
     assert fnp.status is RULED_OUT
     assert "never reached the waiting controller" in fnp.explanation
+
+
+def test_a_timeout_without_a_time_leaves_the_deadline_rules_undecided():
+    run = memo_shaped_run()
+    run.calls = [
+        CallRecord("run", None, run.request_id, None, {"status": "TIMEOUT"}, 0, 0),
+        *[c for c in run.calls if c.kind != "run"],
+    ]
+    diagnosis = diagnosis_of(run)
+    for code in ("RESULT_AFTER_DEADLINE", "SLOW_FUNCTION"):
+        assert diagnosis.verdict(code).status is UNKNOWN, code
+        assert "when it gave up is not recorded" in diagnosis.verdict(code).explanation
 
 
 def test_a_slow_function_causes_the_result_after_the_deadline():

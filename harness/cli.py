@@ -12,7 +12,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -32,14 +32,13 @@ from rich.table import Table
 
 from harness import artifacts, traces
 from harness.accuracy import Grade, grade, totals
-from harness.analysis import diagnose
 from harness.env.base import Backend, Endpoints
 from harness.env.embedded import EmbeddedBackend
 from harness.env.external import ExternalBackend
-from harness.evidence import find_runs, load, run_name
+from harness.evidence import load
 from harness.procs import Terminated, install_signal_handlers
 from harness.replay import render_bundle, replay
-from harness.report.verdict import variant_dict, write_document
+from harness.report.verdict import write_document
 from harness.scenario.catalogue import find, load_catalogue, load_path
 from harness.scenario.model import Scenario, Variant
 from harness.scenario.play import Outcome
@@ -320,45 +319,107 @@ def _chosen(name: str) -> list[Scenario]:
     return [_find(name)]
 
 
+def _component_option(values: list[str]) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            err.print(f"--component wants NAME=PATH (e.g. worker=logs/worker.log), got {value!r}")
+            raise typer.Exit(2)
+        out[name] = Path(path)
+    return out
+
+
+def _date_option(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        err.print(f"--date wants YYYY-MM-DD (the day of time-only log lines), got {value!r}")
+        raise typer.Exit(2) from exc
+
+
 @app.command("diagnose")
 def diagnose_command(
     evidence: Annotated[
         list[Path],
-        typer.Argument(help="run directories, or bundles / folders holding them"),
+        typer.Argument(
+            help="run directories or bundles, and any files or folders of evidence: log "
+            "files (JSON lines or text), OTLP / Jaeger JSON, result and response JSON"
+        ),
     ],
     json_out: Annotated[
         Path | None, typer.Option("--json", help="write the verdict JSON here")
     ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="write the report set here (report.md, report.html, ...)"),
+    ] = None,
+    component: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--component",
+            metavar="NAME=PATH",
+            help="which component wrote a file or folder, when its content does not say",
+        ),
+    ] = None,
+    day: Annotated[
+        str | None,
+        typer.Option("--date", metavar="YYYY-MM-DD", help="the day of time-only log lines"),
+    ] = None,
+    patterns: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--patterns",
+            metavar="FILE",
+            help="a TOML file of wording rules (regex -> event), tried before the built-in",
+        ),
+    ] = None,
     baseline: Annotated[
         Path | None, typer.Option(help="a healthy run directory to compare with")
     ] = None,
+    lang: LangOption = "en",
 ) -> None:
-    """Diagnose stored runs from their evidence alone; print each one's causes."""
+    """Diagnose from evidence alone: stored runs, or the logs and files of a real incident.
+
+    Prints each case's causes, the memo's hypotheses when a request timed out, and the
+    evidence's own inconsistencies. Exit status 2 when the evidence cannot be read."""
+    from harness.incident import diagnose_inputs, document, write_bundle
+    from harness.ingest import IngestError
+
+    components = _component_option(component or [])
     try:
-        dirs = find_runs(evidence)
         base = load(baseline) if baseline is not None else None
-    except FileNotFoundError as exc:
-        err.print(f"[red]{exc}[/]")
+        cases = diagnose_inputs(
+            evidence,
+            components=components,
+            date=_date_option(day),
+            patterns=patterns or [],
+            baseline=base,
+        )
+    except (FileNotFoundError, ValueError, IngestError) as exc:
+        err.print(str(exc), style="red", markup=False)
         raise typer.Exit(2) from exc
-    variants = []
-    names = []
-    for directory in dirs:
-        run = load(directory)
-        scenario, variant = run_name(run)
-        names.append(scenario)
-        diagnosis = diagnose(run, baseline=base)
-        variants.append(variant_dict(variant, diagnosis))
+    for case in cases:
+        diagnosis = case.diagnosis
         causes = ", ".join(v.code for v in diagnosis.causes()) or "none"
         follows = ", ".join(
             f"{v.code} (from {', '.join(v.caused_by)})" for v in diagnosis.consequences()
         )
         print(
-            f"{scenario} / {variant}: client saw {diagnosis.client_status or '-'}; "
+            f"{case.scenario} / {case.variant}: client saw {diagnosis.client_status or '-'}; "
             f"CAUSE {causes}" + (f"; CONSEQUENCE {follows}" if follows else "")
         )
+        for hypothesis in diagnosis.hypotheses:
+            print(f"  {hypothesis.id} {hypothesis.title}: {hypothesis.verdict.status}")
+        for found in diagnosis.inconsistencies:
+            print(f"  inconsistent evidence: {found.to_dict()['text']}")
+    if out is not None:
+        files = write_bundle(out, cases, lang)
+        err.print(f"reports written to {out}: {', '.join(sorted(files))}")
     if json_out is not None:
-        scenario_name = names[0] if len(set(names)) == 1 else "diagnose"
-        write_document(json_out, {"scenario": scenario_name, "variants": variants})
+        write_document(json_out, document(cases))
         err.print(f"verdict JSON written to {json_out}")
 
 

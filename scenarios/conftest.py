@@ -4,8 +4,10 @@ import os
 
 import pytest
 
+from harness.evidence import load
 from harness.procs import descendants, pid_running
 from harness.scenario.play import play
+from harness.scenario.rediagnosis import check_rediagnosis, check_text_logs
 from harness.scenario.runner import ScenarioHarness
 from harness.stack import wait_until
 
@@ -24,11 +26,21 @@ def scenario_harness(tmp_path_factory):
 
 @pytest.fixture
 def run_scenario(scenario_harness, tmp_path):
-    """Run every variant of a scenario; fail with each problem found in its evidence."""
+    """Run every variant of a scenario; fail with each problem found in its evidence, and
+    where ``diagnose`` of its run directory, or of its logs as text, disagrees."""
 
     def run(scenario):
         outcomes = play(scenario_harness, scenario, tmp_path / scenario.name)
-        problems = [f"{o.variant}: {p}" for o in outcomes for p in o.problems]
+        control = next((o for o in outcomes if o.variant == scenario.control), None)
+        problems = []
+        for o in outcomes:
+            baseline = load(control.run_dir) if control is not None and control is not o else None
+            problems += [f"{o.variant}: {p}" for p in o.problems]
+            problems += [
+                f"{o.variant}: {p}"
+                for p in check_rediagnosis(o.run_dir, o.diagnosis, baseline)
+                + check_text_logs(o.run_dir, o.diagnosis)
+            ]
         assert not problems, "\n".join(problems)
         return outcomes
 

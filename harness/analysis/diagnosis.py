@@ -16,6 +16,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from harness.analysis.causality import assign_roles
+from harness.analysis.consistency import Inconsistency, inconsistencies
 from harness.analysis.facts import RunFacts
 from harness.analysis.model import Divergence, Hypothesis, Phrase, Role, Verdict, VerdictStatus
 from harness.analysis.rules import RULES
@@ -31,6 +32,20 @@ MEMO_HYPOTHESES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+#: Faults a SUCCESS answer can hide (a slow step, a crash the redelivery covered, a path
+#: that failed and was retried, a result the stored copy recovered): HEALTHY is confirmed
+#: only when the evidence rules each of them out.
+SILENT = frozenset(
+    {
+        "SLOW_DEPENDENCY",
+        "WORKER_CRASHED",
+        "AWS_UNREACHABLE",
+        "REDIS_UNREACHABLE",
+        "RESULT_PUBLISHED_WITHOUT_SUBSCRIBER",
+    }
+)
+
+
 @dataclass
 class Diagnosis:
     """The verdicts of one run (``HEALTHY`` first), the memo's hypotheses, the divergence."""
@@ -39,6 +54,7 @@ class Diagnosis:
     verdicts: list[Verdict]
     hypotheses: list[Hypothesis] = field(default_factory=list)
     divergence: Divergence | None = None
+    inconsistencies: list[Inconsistency] = field(default_factory=list)
 
     def confirmed_codes(self) -> list[str]:
         return [v.code for v in self.verdicts if v.confirmed]
@@ -75,7 +91,7 @@ def diagnose(evidence: Evidence, baseline: Evidence | None = None) -> Diagnosis:
     faults = [rule(facts, base) for rule in RULES]
     assign_roles(faults)
     verdicts = [healthy(facts, faults), *faults]
-    diagnosis = Diagnosis(facts, verdicts)
+    diagnosis = Diagnosis(facts, verdicts, inconsistencies=inconsistencies(facts))
     if any(r.client_status == "TIMEOUT" for r in facts.requests):
         diagnosis.hypotheses = hypotheses(diagnosis)
     if base is not None:
@@ -103,6 +119,17 @@ def healthy(facts: RunFacts, faults: list[Verdict]) -> Verdict:
         return Verdict(
             HEALTHY, VerdictStatus.UNKNOWN, [], [Phrase("healthy.no_run", "no /run call was made")]
         )
+    undecided = [v.code for v in faults if v.code in SILENT and v.status is VerdictStatus.UNKNOWN]
+    if undecided:
+        because = [
+            Phrase(
+                "healthy.undecided",
+                "all {n} run(s) answered SUCCESS, but the evidence cannot rule out {codes}, "
+                "which a successful answer can hide",
+                {"n": len(statuses), "codes": ", ".join(undecided)},
+            )
+        ]
+        return Verdict(HEALTHY, VerdictStatus.UNKNOWN, [], because)
     because = [
         Phrase(
             "healthy.ok",

@@ -73,6 +73,53 @@ UI_EN: dict[str, str] = {
     "obs.yes": "yes",
     "obs.no": "no",
     "obs.none": "not seen",
+    "ui.answer": "The answer: what went wrong, what followed, the fix",
+    "ui.root_cause": "Root cause",
+    "ui.consequence": "Consequence",
+    "ui.follows_from": "follows from {codes}",
+    "ui.evidence": "Evidence",
+    "ui.sequence": "Sequence of messages",
+    "ui.this_run": "This run: {name} ({status})",
+    "ui.control_run": "Control: {name} ({status})",
+    "ui.baseline_run": "Baseline: {name} ({status})",
+    "ui.others": "Ruled out ({ruled_out}) and unknown ({unknown})",
+    "ui.decides": "Explanation (for an unknown: the evidence that would decide it)",
+    "ui.no_sequence": "No /run request was recorded: there is no sequence to draw.",
+    "ui.more_requests": "{n} more requests are not drawn; the full timeline has them.",
+    "ui.legend": "How to read it",
+    "ui.codes": "Every verdict code",
+    "ui.rows": "{n} rows",
+    "ui.no_cause": "No root cause confirmed.",
+    "legend.call": "call (solid line, filled head)",
+    "legend.answer": "answer (dashed line)",
+    "legend.push": "pushed message (solid line, open head)",
+    "legend.error": "✕ failure (thick line)",
+    "legend.unknown": "? outcome not in the evidence (dotted line)",
+    "legend.cited": "[n] evidence a confirmed verdict cites (highlighted; links to it)",
+    "legend.fault": "hatched band: a fault the harness injected (its ledger, not evidence)",
+    "legend.idle": "grey band: idle time, compressed",
+    "legend.divergence": "◆ first divergence from the baseline",
+    "seq.no_answer": "{label} — no answer",
+    "seq.failed": "{label} — failed",
+    "seq.ignored": "ignored {label}",
+    "seq.deadline_hit": "deadline hit {label}",
+    "seq.connection_lost": "connection lost {label}",
+    "seq.stored_result": "stored result {label}",
+    "seq.receivers_unknown": "receivers not recorded",
+    "seq.not_received": "{label}: no worker reported receiving it",
+    "seq.not_published": "{label}: never reported",
+    "seq.delivery_unknown": "{label}: delivery to the controller not recorded",
+    "seq.invalid_package": "invalid package: {label}",
+    "seq.never_finished": "{label}: never finished",
+    "seq.timed_out": "timed out ({label})",
+    "seq.out_of_memory": "out of memory ({label})",
+    "seq.unreachable": "unreachable: {label}",
+    "seq.exited": "process exited: {label}",
+    "seq.idle": "{seconds} s idle",
+    "seq.injected": "injected: {kind} ({fault})",
+    "seq.divergence": "◆ first divergence",
+    "seq.omitted": "{n} more messages not drawn (the full timeline has them)",
+    "seq.time_unknown": "time unknown",
 }
 
 UI_KO: dict[str, str] = {
@@ -134,6 +181,53 @@ UI_KO: dict[str, str] = {
     "obs.yes": "예",
     "obs.no": "아니오",
     "obs.none": "관찰되지 않음",
+    "ui.answer": "결론: 무엇이 잘못되었고, 무엇이 뒤따랐고, 어떻게 고치는가",
+    "ui.root_cause": "근본 원인",
+    "ui.consequence": "파생 결과",
+    "ui.follows_from": "{codes}에서 비롯됨",
+    "ui.evidence": "증거",
+    "ui.sequence": "메시지 순서",
+    "ui.this_run": "이 실행: {name} ({status})",
+    "ui.control_run": "대조 실행: {name} ({status})",
+    "ui.baseline_run": "기준 실행: {name} ({status})",
+    "ui.others": "배제됨 ({ruled_out}) 및 알 수 없음 ({unknown})",
+    "ui.decides": "설명 (알 수 없음: 판정에 필요한 증거)",
+    "ui.no_sequence": "/run 요청이 기록되지 않아 그릴 메시지 순서가 없습니다.",
+    "ui.more_requests": "요청 {n}개는 그리지 않았습니다. 전체 타임라인에 있습니다.",
+    "ui.legend": "읽는 법",
+    "ui.codes": "모든 판정 코드",
+    "ui.rows": "{n}개 행",
+    "ui.no_cause": "확인된 근본 원인이 없습니다.",
+    "legend.call": "호출 (실선, 채운 화살촉)",
+    "legend.answer": "응답 (파선)",
+    "legend.push": "푸시된 메시지 (실선, 빈 화살촉)",
+    "legend.error": "✕ 실패 (굵은 선)",
+    "legend.unknown": "? 증거에 결과가 없음 (점선)",
+    "legend.cited": "[n] 확인된 판정이 인용한 증거 (강조, 판정으로 연결)",
+    "legend.fault": "빗금 띠: 하네스가 주입한 장애 (장부 기록이며 증거가 아님)",
+    "legend.idle": "회색 띠: 압축된 유휴 시간",
+    "legend.divergence": "◆ 기준 실행과 처음 달라지는 지점",
+    "seq.no_answer": "{label} — 응답 없음",
+    "seq.failed": "{label} — 실패",
+    "seq.ignored": "{label} 무시함",
+    "seq.deadline_hit": "기한 도달 {label}",
+    "seq.connection_lost": "연결 끊김 {label}",
+    "seq.stored_result": "저장된 결과 {label}",
+    "seq.receivers_unknown": "수신자 수 기록 없음",
+    "seq.not_received": "{label}: 받았다고 보고한 워커 없음",
+    "seq.not_published": "{label}: 보고되지 않음",
+    "seq.delivery_unknown": "{label}: Controller 전달 기록 없음",
+    "seq.invalid_package": "잘못된 패키지: {label}",
+    "seq.never_finished": "{label}: 끝나지 않음",
+    "seq.timed_out": "시간 초과 ({label})",
+    "seq.out_of_memory": "메모리 부족 ({label})",
+    "seq.unreachable": "연결 불가: {label}",
+    "seq.exited": "프로세스 종료: {label}",
+    "seq.idle": "{seconds}초 유휴",
+    "seq.injected": "주입됨: {kind} ({fault})",
+    "seq.divergence": "◆ 처음 달라지는 지점",
+    "seq.omitted": "메시지 {n}개는 그리지 않음 (전체 타임라인에 있음)",
+    "seq.time_unknown": "시각 알 수 없음",
 }
 
 #: The Korean template of every phrase key the analysis uses (same ``{placeholders}``).
@@ -159,6 +253,26 @@ PHRASES_KO: dict[str, str] = {
         "Controller가 TIMEOUT으로 응답했지만 언제 대기를 포기했는지 기록이 없음(응답에 시각이 없고 "
         "Controller의 대기 로그나 trace도 없음): 타임아웃 로그나 클라이언트의 호출 시각이 "
         "있으면 판단 가능"
+    ),
+    "incons.status": (
+        "워커는 상태 {done}로 DONE을 기록했지만 게시한 결과는 {published}: 워커 로그가 실제 결과를 "
+        "보고하지 않음"
+    ),
+    "incons.ran_empty": (
+        "워커가 패키지에서 파일을 하나도 찾지 못했는데도 함수를 실행함: 빈 패키지는 실행 전에 "
+        "INVALID_PACKAGE로 끝나야 함"
+    ),
+    "incons.slow": "{what}에 {ms} ms 걸림({start} -> {end}); 보통은 {bound} ms보다 훨씬 짧음",
+    "incons.duration": (
+        "결과에는 함수가 {reported} ms 실행됐다고 되어 있지만 워커 로그는 {logged} ms"
+    ),
+    "healthy.undecided": (
+        "{n}개 실행 모두 SUCCESS로 응답했지만, 성공 응답 뒤에 숨을 수 있는 {codes}를 "
+        "증거로 배제할 수 없음"
+    ),
+    "crash.open": (
+        "워커가 작업을 가져갔지만 끝냈거나 아직 실행 중이라는 증거가 없음: 워커의 프로세스 기록"
+        "(오케스트레이터의 pod 이벤트)이나 span이 있으면 판단 가능"
     ),
     "fnp.unobserved": (
         "워커가 FAILED를 게시했지만 Controller에 도달했는지 기록된 것이 없음: PUBLISH 수신자 수가 "

@@ -41,4 +41,4 @@ def test_diagnose_takes_a_bundle_and_refuses_a_folder_without_evidence(tmp_path)
     (tmp_path / "empty").mkdir()
     refused = CliRunner().invoke(app, ["diagnose", str(tmp_path / "empty")])
     assert refused.exit_code == 2
-    assert "holds no run evidence" in " ".join(refused.output.split())
+    assert "empty holds no file" in " ".join(refused.output.split())

@@ -147,6 +147,18 @@ class WorkerCrashed:
             if found is not None:
                 return found
         seen = [r for r in facts.requests if r.processes or r.events(sc.TASK_RECEIVED)]
+        open_ended = [r for r in seen if not self._accounted(facts, r)]
+        if open_ended:
+            because = [
+                phrase(
+                    "crash.open",
+                    "a worker took the task and nothing shows it finishing or still running: "
+                    "the worker's process record (an orchestrator's pod events) or its spans "
+                    "would decide",
+                )
+            ]
+            items = [log_item(facts, line) for line in open_ended[0].events(sc.TASK_RECEIVED)]
+            return verdict(self.code, UNKNOWN, items[:1], because)
         if seen:
             because = [
                 phrase(
@@ -157,6 +169,21 @@ class WorkerCrashed:
             return verdict(self.code, RULED_OUT, [], because)
         because = [phrase("crash.unknown", "no worker evidence of receiving a task")]
         return verdict(self.code, UNKNOWN, [], because)
+
+    @staticmethod
+    def _accounted(facts: RunFacts, req: RequestFacts) -> bool:
+        """Every worker that took the task finished it, or is known to be alive or done, and
+        no receive count says a worker the evidence does not show took it before."""
+        takers = {facts.component(s) for s in req.processes}
+        takers |= {log_component(line) for line in req.events(sc.TASK_RECEIVED)}
+        ended = {facts.component(s) for s in req.processes if s.end_ns}
+        counts = [line.get(sc.F_RECEIVE_COUNT) for line in req.events(sc.TASK_RECEIVED)]
+        received = max((c for c in counts if isinstance(c, int)), default=0)
+        if received > len(takers):
+            return False  # an earlier receive, by a worker the evidence does not show
+        return all(
+            w in ended or _finished_by(req, w) or _life(facts, w) is not None for w in takers
+        )
 
     def _witness(self, facts: RunFacts, req: RequestFacts) -> Verdict | None:
         for span in req.processes:

@@ -452,3 +452,31 @@ def test_logs_alone_decide_only_through_their_events(events):
     assert verdict.status is (CONFIRMED if events else UNKNOWN)
     if events:
         assert verdict.detail["cause"] == "late_subscription"
+
+
+def test_a_task_taken_and_never_seen_finishing_leaves_the_crash_undecided():
+    run = RunBuilder()
+    run.log(0, "worker-1", sc.TASK_RECEIVED, "task received", fields={sc.F_RECEIVE_COUNT: 1})
+    run.call("run", -10, 2_000, 200, {"status": "TIMEOUT"})
+    crash = diagnosis_of(run).verdict("WORKER_CRASHED")
+    assert crash.status is UNKNOWN
+    assert "nothing shows it finishing" in crash.explanation
+    run.log(5, "worker-1", sc.TASK_DONE, "[DONE][SUCCESS]", fields={sc.F_STATUS: "SUCCESS"})
+    assert diagnosis_of(run).verdict("WORKER_CRASHED").status is RULED_OUT
+
+
+def test_success_is_not_healthy_while_what_success_can_hide_is_undecided():
+    run = RunBuilder()
+    run.call("run", 0, 50, 200, {"status": "SUCCESS"})
+    healthy = diagnosis_of(run).verdict(HEALTHY)
+    assert healthy.status is UNKNOWN
+    assert "cannot rule out" in healthy.explanation
+    assert diagnosis_of(request_run()).verdict(HEALTHY).status is CONFIRMED
+
+
+def test_a_redelivered_task_whose_first_taker_is_unseen_leaves_the_crash_undecided():
+    run = RunBuilder()
+    run.log(0, "worker-2", sc.TASK_RECEIVED, "task received", fields={sc.F_RECEIVE_COUNT: 2})
+    run.log(5, "worker-2", sc.TASK_DONE, "[DONE][SUCCESS]", fields={sc.F_STATUS: "SUCCESS"})
+    run.call("run", -10, 2_000, 200, {"status": "SUCCESS"})
+    assert diagnosis_of(run).verdict("WORKER_CRASHED").status is UNKNOWN

@@ -62,8 +62,8 @@ def _statuses(req: RequestFacts) -> list[Inconsistency]:
         "the worker logged DONE with status {done}, but the result it published says "
         "{published}: the worker's log does not report its outcome"
     )
-    params = {"done": done[0], "published": published}
-    return [Inconsistency("contradiction", req.request_id, Phrase("incons.status", en, params))]
+    said = Phrase("incons.status", en, {"done": done[0], "published": published})
+    return [Inconsistency("contradiction", req.request_id, said)]
 
 
 def _ran_without_code(req: RequestFacts) -> list[Inconsistency]:
@@ -95,10 +95,12 @@ def _slow_steps(req: RequestFacts) -> list[Inconsistency]:
         ms = (t1 - t0) / 1e6
         if ms > bound:
             en = "{what} took {ms} ms ({start} -> {end}); it normally takes well under {bound} ms"
-            params = {"what": what, "ms": round(ms), "start": start, "end": end, "bound": bound}
-            found.append(
-                Inconsistency("slow_step", req.request_id, Phrase("incons.slow", en, params))
+            said = Phrase(
+                "incons.slow",
+                en,
+                {"what": what, "ms": round(ms), "start": start, "end": end, "bound": bound},
             )
+            found.append(Inconsistency("slow_step", req.request_id, said))
     return found
 
 
@@ -114,8 +116,8 @@ def _duration(req: RequestFacts) -> list[Inconsistency]:
     if len(workers) != 1 or abs(logged - reported) <= DURATION_SLACK_MS:
         return []
     en = "the result says the function ran {reported} ms, the worker's log shows {logged} ms"
-    params = {"reported": reported, "logged": round(logged)}
-    return [Inconsistency("contradiction", req.request_id, Phrase("incons.duration", en, params))]
+    said = Phrase("incons.duration", en, {"reported": reported, "logged": round(logged)})
+    return [Inconsistency("contradiction", req.request_id, said)]
 
 
 CHECKS: tuple[Check, ...] = (_statuses, _ran_without_code, _slow_steps, _duration)

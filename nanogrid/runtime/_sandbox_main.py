@@ -40,6 +40,8 @@ from typing import NoReturn
 SETUP_FAILED = 125
 MARKER = "nanogrid-sandbox: "
 SCRATCH = "/scratch"
+#: Where the private volume is mounted.
+VOLUME_MOUNTS = ("/tmp", SCRATCH, "/dev/shm")
 DEVICES = ("null", "zero", "full", "random", "urandom")
 DEV_LINKS = (("fd", ""), ("stdin", "/0"), ("stdout", "/1"), ("stderr", "/2"))
 #: Where the new root is mounted before the pivot; it covers nothing the sandbox binds,
@@ -143,6 +145,11 @@ class Root:
         self.bind(self.code)
         for path in self.writable:
             self.bind(path, writable=True)
+        for top in self.volume_ancestors():
+            # The code (or a shared folder) lives below /tmp: the folders made on the private
+            # volume to hold it are read-only, like every other path the function did not own.
+            mount(self.at(top), self.at(top), None, MS_BIND | MS_REC)
+            mount(None, self.at(top), None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
         for name in DEVICES:
             self.bind(f"/dev/{name}", nodev=False)
         for name, fd in DEV_LINKS:
@@ -150,6 +157,16 @@ class Root:
         os.makedirs(self.at("/proc"), exist_ok=True)
         flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
         mount("proc", self.at("/proc"), "proc", flags)
+
+    def volume_ancestors(self) -> list[str]:
+        """The top folders on the private volume that hold the code or a shared path."""
+        tops = set()
+        for path in (self.code, *self.writable):
+            for mount_point in VOLUME_MOUNTS:
+                rest = path.removeprefix(f"{mount_point}/")
+                if rest != path and "/" in rest:
+                    tops.add(f"{mount_point}/{rest.split('/', 1)[0]}")
+        return sorted(tops)
 
     def _volume(self, volume_bytes: int) -> None:
         """One size-capped tmpfs behind /tmp, /scratch and /dev/shm."""

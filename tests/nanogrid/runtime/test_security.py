@@ -16,6 +16,7 @@ import json
 import os
 import socket
 import subprocess
+import tempfile
 import textwrap
 import time
 import uuid
@@ -573,3 +574,33 @@ def test_a_function_inherits_no_descriptor_of_the_worker(
         pending.exception(timeout=10)
     assert execution.exit_code == 0, execution.stderr
     assert execution.stdout == "[]\n"
+
+
+PLANT_ABOVE = """
+    import os
+    wrote = []
+    for folder in (os.path.dirname(os.getcwd()), os.path.dirname(os.path.dirname(os.getcwd()))):
+        try:
+            with open(os.path.join(folder, "planted"), "w") as f:
+                f.write("x")
+            wrote.append(folder)
+        except OSError:
+            pass
+    with open("/tmp/mine", "w") as f:  # its own private /tmp stays writable
+        f.write("x")
+    print(len(wrote))
+"""
+
+
+@pytest.mark.parametrize("start", ["zygote", "interpreter"])
+def test_code_below_tmp_leaves_the_folders_holding_it_read_only(start: str) -> None:
+    # The worker's cache may live below /tmp (its default): the folders the sandbox makes on
+    # the function's private /tmp to hold the code must not be the function's to write.
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp, ProcessRuntime(start=start) as runtime:
+        require_sandbox(runtime)
+        code = Path(tmp) / "work" / "cache" / "abc"
+        code.mkdir(parents=True)
+        execution = run_source(runtime, code, PLANT_ABOVE)
+        assert execution.exit_code == 0, execution.stderr
+        assert execution.stdout.strip() == "0"
+        assert not list(Path(tmp).rglob("planted"))

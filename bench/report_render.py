@@ -125,7 +125,7 @@ def main() -> None:
     args = parser.parse_args()
     t = measure(args.spans)
     print(f"spans: {t.spans}  timeline rows: {t.rows}")
-    print(f"analysis (diagnosis + timeline): {t.analysis:.3f} s")
+    print(f"analysis (diagnosis, timeline, sequences): {t.analysis:.3f} s")
     print(f"markdown: {t.markdown:.3f} s ({t.markdown_bytes / 1e6:.1f} MB)")
     print(f"html: {t.html:.3f} s ({t.html_bytes / 1e6:.1f} MB)")
     verdict = "OK" if t.render < GOAL_S else "over the goal"

@@ -19,7 +19,7 @@ from pathlib import Path
 from harness.analysis import Diagnosis
 from harness.evidence import Evidence
 from harness.report import i18n
-from harness.report.context import control_view, observations, variant_view
+from harness.report.context import VariantView, control_view, observations, variant_view
 from harness.report.html import render_html
 from harness.report.markdown import render_markdown
 from harness.report.verdict import write_verdict_json
@@ -52,6 +52,7 @@ def write_report(
         variant_view(lang, n, name, ev, base, given.get(name))
         for n, (name, ev) in enumerate(variants, 1)
     ]
+    _beside(lang, views, base, control)
     table = observations(lang, views)
     ctl = control_view(control)
     md = out_dir / REPORT_MD
@@ -61,6 +62,20 @@ def write_report(
     diagnosed = [(v.name, v.diagnosis) for v in views]
     verdict = write_verdict_json(out_dir / VERDICT_JSON, scenario_name, diagnosed)
     return {REPORT_MD: md, REPORT_HTML: html, VERDICT_JSON: verdict}
+
+
+def _beside(
+    lang: str, views: list[VariantView], base: Evidence | None, control: Evidence | None
+) -> None:
+    """Give every variant but the baseline itself the baseline to be drawn beside."""
+    if base is None:
+        return
+    found = next((v for v in views if v.evidence is base), None)
+    name = "control" if base is control else "baseline"
+    view = found or variant_view(lang, 0, name, base, None)
+    for each in views:
+        if each is not found:
+            each.baseline = view.as_baseline(control=base is control)
 
 
 __all__ = ["REPORT_HTML", "REPORT_MD", "VERDICT_JSON", "write_report"]

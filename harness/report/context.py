@@ -21,11 +21,17 @@ from harness.analysis import (
     diagnose,
 )
 from harness.analysis.facts import RequestFacts, log_component, message
+from harness.analysis.sequence import Sequence, request_sequence
+from harness.analysis.timeline import FaultInterval
 from harness.evidence import Evidence, log_time_ns
 from harness.report import i18n
+from harness.report.chain import Link, causal_chain
+from harness.report.sequence import Cited
 from nanogrid.telemetry import semconv as sc
 
 LOG_EXCERPT_LINES = 25
+#: Requests of a variant drawn as sequence diagrams (a load run has many).
+MAX_SEQUENCES = 3
 
 
 @dataclass
@@ -37,6 +43,19 @@ class VerdictView:
     explanation: str
     fix: str
     evidence: list[dict[str, Any]]
+    role: str = ""  # cause | consequence, for a confirmed verdict
+    caused_by: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Baseline:
+    """The run a variant is drawn beside: its name, answer and first request."""
+
+    name: str
+    client_status: str
+    sequence: Sequence | None
+    faults: list[FaultInterval]
+    control: bool  # the scenario's control run, not only a healthy baseline
 
 
 @dataclass
@@ -53,6 +72,25 @@ class VariantView:
     published: str | None
     divergence: str | None
     cited: dict[str, list[str]] = field(default_factory=dict)  # row ref -> verdict codes
+    chain: list[Link] = field(default_factory=list)
+    citations: dict[str, Cited] = field(default_factory=dict)  # ref -> number, codes
+    sequences: list[Sequence] = field(default_factory=list)
+    baseline: Baseline | None = None
+    evidence: Evidence | None = None
+
+    @property
+    def others(self) -> list[VerdictView]:
+        """The verdicts not confirmed: ruled out, then unknown."""
+        rest = [v for v in self.verdicts if v.status != "confirmed"]
+        return sorted(rest, key=lambda v: v.status != "ruled_out")
+
+    def counts(self) -> dict[str, int]:
+        found = [v.status for v in self.verdicts]
+        return {"ruled_out": found.count("ruled_out"), "unknown": found.count("unknown")}
+
+    def as_baseline(self, control: bool) -> Baseline:
+        first = self.sequences[0] if self.sequences else None
+        return Baseline(self.name, self.client_status, first, self.timeline.faults, control)
 
     @property
     def prefix(self) -> str:
@@ -76,6 +114,8 @@ def verdict_view(lang: str, verdict: Verdict) -> VerdictView:
         explanation=i18n.explanation(lang, verdict),
         fix=i18n.t(lang, f"verdict.{verdict.code}.fix"),
         evidence=[{**e.to_dict(), "anchor": e.ref} for e in verdict.evidence],
+        role=str(verdict.role or ""),
+        caused_by=list(verdict.caused_by),
     )
 
 
@@ -104,11 +144,11 @@ def variant_view(
         for s in (first.steps if first else [])
     ]
     cited: dict[str, list[str]] = {}
-    for view in verdicts:
-        if view.status == "confirmed":
-            for item in view.evidence:
-                cited.setdefault(item["ref"], []).append(view.code)
-    return VariantView(
+    for each in verdicts:
+        if each.status == "confirmed":
+            for item in each.evidence:
+                cited.setdefault(item["ref"], []).append(each.code)
+    view = VariantView(
         index=index,
         name=name,
         client_status=str(diagnosis.client_status),
@@ -121,7 +161,12 @@ def variant_view(
         published=_published(req),
         divergence=diagnosis.divergence.describe() if diagnosis.divergence else None,
         cited=cited,
+        evidence=evidence,
     )
+    view.chain, view.citations = causal_chain(view.confirmed)
+    facts = diagnosis.facts
+    view.sequences = [request_sequence(facts, r) for r in facts.requests[:MAX_SEQUENCES]]
+    return view
 
 
 def _hypothesis(lang: str, hypothesis: Any) -> dict[str, str]:

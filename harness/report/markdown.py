@@ -1,8 +1,9 @@
 """The Markdown report, in the incident memo's layout.
 
 Summary of problems found; per variant: each problem, the evidence log excerpt, the cause
-analysis (verdicts and the memo's hypotheses), the memo's four timeline steps and the full
-timeline, the result JSON actually published, a checklist of fixes, the expected result
+analysis (verdicts and the memo's hypotheses, cited evidence numbered), the memo's four
+timeline steps, the sequence of messages as a text diagram (:mod:`harness.report.textchart`,
+the numbers of the cited evidence on its rows) and the full timeline, the result JSON actually published, a checklist of fixes, the expected result
 after the fix (from a control run); and last, the table of observations that tell the
 hypotheses apart in production logs.
 """
@@ -17,6 +18,8 @@ import jinja2
 
 from harness.report import i18n
 from harness.report.context import ControlView, VariantView
+from harness.report.sequence import Panel
+from harness.report.textchart import text_chart
 
 #: Rows of the full timeline shown per request; the HTML report shows them all.
 MAX_TIMELINE_ROWS = 300
@@ -63,7 +66,7 @@ TEMPLATE = """\
 {% for vd in v.verdicts if vd.status == "confirmed" and vd.evidence -%}
 `{{ vd.code }}`:
 {% for e in vd.evidence -%}
-- {{ e.ts }} {{ e.component }} ({{ e.kind }}): {{ e.text | oneline }}
+- {% if e.ref in v.citations %}[{{ v.citations[e.ref].number }}] {% endif %}{{ e.ts }} {{ e.component }} ({{ e.kind }}): {{ e.text | oneline }}
 {% endfor %}
 {% endfor -%}
 {% if v.hypotheses -%}
@@ -89,6 +92,14 @@ TEMPLATE = """\
 {% endfor -%}
 ```
 
+{% for chart in charts[v.index] -%}
+### {{ t("ui.sequence") }}: {{ t("ui.request") }} {{ chart.request }}
+
+```text
+{{ chart.text }}
+```
+
+{% endfor -%}
 {% for r in v.timeline.requests -%}
 ### {{ t("ui.timeline") }}: {{ t("ui.request") }} {{ r.request_id }}
 
@@ -174,9 +185,20 @@ def render_markdown(
 ) -> str:
     from harness.analysis import clock
 
+    charts = {
+        v.index: [
+            {
+                "request": sequence.request_id,
+                "text": text_chart(Panel(sequence, "", v.timeline.faults, v.citations), lang),
+            }
+            for sequence in v.sequences
+        ]
+        for v in variants
+    }
     return _TEMPLATE.render(
         scenario=scenario,
         variants=variants,
+        charts=charts,
         observations=observations,
         control=control,
         max_rows=MAX_TIMELINE_ROWS,

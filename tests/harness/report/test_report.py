@@ -83,6 +83,8 @@ def test_markdown_shows_the_memo_layout_and_four_steps(incident_report):
         "### Cause analysis (verdicts)",
         "### The memo's hypotheses",
         "### Timeline (the memo's four steps)",
+        "### Sequence of messages: Request",
+        "### Full timeline: Request",
         "### Result JSON actually published",
         "### Checklist of fixes",
         "### Expected result after the fix (control run)",
@@ -104,25 +106,72 @@ def test_markdown_shows_the_memo_layout_and_four_steps(incident_report):
     assert "'message ignored status=FAILED'" in text
 
 
-def test_html_has_lanes_fault_intervals_and_linked_verdicts(incident_report):
+def test_markdown_draws_the_sequence_with_the_cited_evidence_numbered(incident_report):
+    text = incident_report["report.md"].read_text()
+    chart = text[text.index("### Sequence of messages") :].split("```text\n", 1)[1].split("```")[0]
+    rows = chart.splitlines()
+    header = ["time", "client", "controller", "SQS", "worker-1", "Redis", "S3", "DynamoDB"]
+    assert rows[0].split() == header
+    ignored = next(r for r in rows if "ignored FAILED" in r)
+    number = re.search(r"\[(\d+)\]", ignored).group(1)
+    assert re.search(rf"^- \[{number}\] \S+ controller \(span\): .*message ignored", text, re.M)
+    publish = next(r for r in rows if "PUBLISH result" in r and "worker-1" not in r)
+    assert publish.index("|-") < publish.index(">|"), publish  # worker-1 -> Redis
+    assert any("idle" in r and r.lstrip().startswith("~") for r in rows)
+    assert "✕ HTTP 202 TIMEOUT" in chart
+
+
+def test_html_opens_with_the_causal_chain_then_the_picture(incident_report):
     html = incident_report["report.html"].read_text()
-    lanes = set(re.findall(r'class="lane" data-component="([^"]+)"', html))
-    assert {"client", "controller", "worker-1", "controller-&gt;redis"} <= lanes
-    assert 'class="fault-interval"' in html
+    v1 = html[html.index('<section class="variant" id="v1">') : html.index('id="v2"')]
+    order = [
+        v1.index('class="answer"'),
+        v1.index('class="link cause" id="v1-verdict-INVALID_PACKAGE"'),
+        v1.index('class="link cause" id="v1-verdict-FAILED_NOT_PROPAGATED"'),
+        v1.index('<figure class="sequence"'),
+        v1.index('<details class="others">'),
+    ]
+    assert order == sorted(order)
+    fix = VERDICTS["FAILED_NOT_PROPAGATED"].fix
+    assert fix.split(":")[0] in v1[: order[3]]
+    others = v1[order[4] :].split("</details>")[0]
+    [first] = json.loads(incident_report["verdict.json"].read_text())["variants"][:1]
+    statuses = [v["status"] for v in first["verdicts"]]
+    counts = (statuses.count("ruled_out"), statuses.count("unknown"))
+    assert f"Ruled out ({counts[0]}) and unknown ({counts[1]})" in others
+    assert others.count("<tr id=") == sum(counts)
+    assert 'id="v1-verdict-REDIS_UNREACHABLE" class="verdict status-ruled_out"' in others
+    assert "v1-verdict-FAILED_NOT_PROPAGATED" not in others
+
+
+def test_html_draws_lifelines_fault_intervals_and_links_evidence_to_arrows(incident_report):
+    html = incident_report["report.html"].read_text()
+    v2 = html[html.index('id="v2"') : html.index('id="v3"')]
+    lifelines = set(re.findall(r'class="life" data-lifeline="([^"]+)"', v2))
+    assert {"client", "controller", "worker-1", "redis", "sqs"} <= lifelines
+    assert 'class="fault"' in v2
+    assert "injected: connect_timeout (connect_timeout-fault)" in v2
+    assert 'class="fault"' not in html[html.index('id="v1"') : html.index('id="v2"')]
     assert 'id="verdict-FAILED_NOT_PROPAGATED"' in html
     assert 'id="v1-verdict-FAILED_NOT_PROPAGATED"' in html
-    evidence_links = re.findall(r'href="#(v1-(?:log|span|call)-[^"]+)"', html)
-    assert evidence_links
+    evidence_links = re.findall(r'class="ev" href="#(v1-[^"]+)"', html)
+    assert len(evidence_links) >= 5
     assert all(f'id="{anchor}"' in html for anchor in evidence_links)
-    assert 'href="#v1-verdict-FAILED_NOT_PROPAGATED">FAILED_NOT_PROPAGATED</a>' in html
-    assert 'class="waterfall"' in html
+    assert all(anchor.startswith("v1-seq-") for anchor in evidence_links)
+    assert 'href="#v1-verdict-FAILED_NOT_PROPAGATED"><g class="msg' in html
+    rows = re.findall(r'<tr id="(v1-(?:log|span|call)-[^"]+)"', html)
+    assert rows
+    assert '<a href="#v1-verdict-FAILED_NOT_PROPAGATED">FAILED_NOT_PROPAGATED</a>' in html
 
 
 def test_html_has_no_external_reference(incident_report):
     html = incident_report["report.html"].read_text().lower()
-    for needle in ("http://", "https://", "<link", "@import", "<script", "url("):
+    for needle in ("http://", "https://", "<link", "@import", "<script"):
         assert needle not in html, needle
+    assert not re.search(r"url\((?!#)", html), "only references inside the page"
     assert not re.search(r'src="(?!data:)', html)
+    assert len(re.findall(r"<svg\b", html)) >= 3
+    assert "<details" in html
 
 
 def test_korean_report_has_korean_headings_and_explanations(tmp_path):
@@ -133,7 +182,11 @@ def test_korean_report_has_korean_headings_and_explanations(tmp_path):
     assert "### 타임라인 (메모의 네 단계)" in md
     assert "FAILED 결과 미전달" in md
     assert "워커가 07:40:19.322에 FAILED를 게시했고" in md
-    assert "발견된 문제 요약" in paths["report.html"].read_text()
+    html = paths["report.html"].read_text()
+    assert "발견된 문제 요약" in html
+    assert "근본 원인" in html
+    assert "메시지 순서" in html
+    assert "무시함" in html  # the controller's "ignored FAILED" note, in Korean
     english = json.loads(paths["verdict.json"].read_text())
     assert "confirmed because" in json.dumps(english)
 

@@ -35,6 +35,7 @@ from harness.accuracy import Grade, grade, totals
 from harness.env.base import Backend, Endpoints
 from harness.env.embedded import EmbeddedBackend
 from harness.env.external import ExternalBackend
+from harness.env.localstack import LocalStackBackend, LocalStackUnavailable
 from harness.evidence import load
 from harness.procs import Terminated, install_signal_handlers
 from harness.replay import render_bundle, replay
@@ -68,6 +69,7 @@ class BackendName(StrEnum):
     embedded = "embedded"  # child processes: Redis (or valkey) and moto's server
     containers = "containers"  # Docker containers through testcontainers
     external = "external"  # your own Redis and AWS endpoints (--redis-url, --aws-endpoint-url)
+    localstack = "localstack"  # a running LocalStack (LOCALSTACK_HOST, else localhost:4566)
 
 
 class RuntimeName(StrEnum):
@@ -98,16 +100,31 @@ def _backend(
         from harness.env.containers import ContainersBackend  # needs nanogrid[containers]
 
         return ContainersBackend.from_env(os.environ, directory)
+    if name is BackendName.localstack:
+        options = external or ExternalOptions(None, None, defaults.REGION)
+        return LocalStackBackend.from_env(
+            os.environ,
+            directory,
+            aws_endpoint_url=options.aws_endpoint_url,
+            redis_url=options.redis_url,
+            region=options.region,
+        )
     return EmbeddedBackend(directory)
 
 
 RedisUrlOption = Annotated[
-    str | None, typer.Option(envvar="REDIS_URL", help="--backend external: your Redis")
+    str | None,
+    typer.Option(
+        envvar="REDIS_URL",
+        help="--backend external: your Redis (--backend localstack: unset, a Redis of its own)",
+    ),
 ]
 AwsUrlOption = Annotated[
     str | None,
     typer.Option(
-        envvar="AWS_ENDPOINT_URL", help="--backend external: your AWS endpoint (unset: real AWS)"
+        envvar="AWS_ENDPOINT_URL",
+        help="--backend external: your AWS endpoint (unset: real AWS); --backend localstack: "
+        "your LocalStack (unset: http://$LOCALSTACK_HOST, else http://localhost:4566)",
     ),
 ]
 RegionOption = Annotated[str, typer.Option(envvar="AWS_REGION", help="--backend external: region")]
@@ -152,11 +169,26 @@ def up(
         ):
             for key, value in stack.exports().items():
                 print(f"{key}={value}")
+            _print_emulator(started)
             sys.stdout.flush()
             err.print(f"[green]NanoGrid is up[/] at {stack.controller_url}; Ctrl-C stops it.")
             threading.Event().wait()
     except (KeyboardInterrupt, Terminated):
         err.print("stopped")
+    except LocalStackUnavailable as exc:
+        err.print(str(exc), style="red", markup=False)
+        raise typer.Exit(1) from exc
+
+
+def _print_emulator(backend: Backend) -> None:
+    """``NANOGRID_EMULATOR[_VERSION|_IMAGE]=`` lines; the summary and each deviation on stderr."""
+    emulator = backend.emulator()
+    print(f"NANOGRID_EMULATOR={emulator.kind.value}")
+    print(f"NANOGRID_EMULATOR_VERSION={emulator.version or ''}")
+    print(f"NANOGRID_EMULATOR_IMAGE={emulator.image or ''}")
+    err.print(f"AWS emulator: {emulator.summary()}", markup=False, highlight=False)
+    for deviation in emulator.deviations:
+        err.print(f"deviation: {deviation}", markup=False, highlight=False)
 
 
 @app.command()

@@ -19,6 +19,7 @@ import pytest
 LOCAL_PYTHON_IMAGE = "nanogrid/python:local"
 LOCAL_REDIS_IMAGE = "nanogrid/redis:local"
 LOCAL_MOTO_IMAGE = "nanogrid/moto:local"
+LOCAL_LOCALSTACK_IMAGE = "nanogrid/localstack:local"
 
 
 @functools.cache

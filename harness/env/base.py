@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from harness.env.emulator import Emulator
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ class Backend(Protocol):
 
     def reset_aws(self) -> None:
         """Drop every bucket, table and queue."""
+        ...
+
+    def emulator(self) -> Emulator:
+        """Which AWS emulator (or real AWS) serves the platform, its version and image."""
         ...
 
     def __enter__(self) -> Backend: ...

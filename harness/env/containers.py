@@ -2,13 +2,17 @@
 
 Defaults are the images users pull (``redis:7``, ``localstack/localstack:4.9.2``); both
 are configurable, and where no registry is reachable ``scripts/build-images.sh`` builds
-local stand-ins (``nanogrid/redis:local``, and ``nanogrid/moto:local`` running moto's
-server). Ports are published on 127.0.0.1 only, on host ports chosen up front, so that
-Redis restarts on the same port. Every container carries ``nanogrid.harness=1`` and
-``nanogrid.session=<id>`` and is removed (with its anonymous volumes) on :meth:`stop`; its
-log is saved first as ``redis.log`` / ``aws.log`` in the run directory. testcontainers'
-reaper (Ryuk) is switched off: its image would have to be pulled, and the backend removes
-its own containers.
+local stand-ins: ``nanogrid/redis:local``, ``nanogrid/localstack:local`` (LocalStack from
+``localstack-core``, preferred for a LocalStack image that cannot be pulled) and
+``nanogrid/moto:local`` (moto's server; the fallback when the LocalStack one is absent).
+A LocalStack is ready when ``/_localstack/health`` shows every service the platform uses
+``available`` or ``running``; it is told its published port (``LOCALSTACK_HOST``) so that
+the queue URLs it returns name it. Ports are published on 127.0.0.1 only, on host ports
+chosen up front, so that Redis restarts on the same port. Every container carries
+``nanogrid.harness=1`` and ``nanogrid.session=<id>`` and is removed (with its anonymous
+volumes) on :meth:`stop`; its log is saved first as ``redis.log`` / ``aws.log`` in the run
+directory. testcontainers' reaper (Ryuk) is switched off: its image would have to be
+pulled, and the backend removes its own containers.
 
 ::
 
@@ -36,16 +40,25 @@ from testcontainers.core.config import ConnectionMode, testcontainers_config
 from testcontainers.core.container import DockerContainer
 
 from harness.env.base import Endpoints
+from harness.env.emulator import DYNAMODB_DEVIATION, Emulator, EmulatorKind, get_json
+from harness.env.localstack import HEALTH_PATH, unready
 from harness.procs import StartupError, free_port
 from harness.provision import client_kwargs
 from nanogrid import defaults
-from nanogrid.runtime.images import available_image
+from nanogrid.runtime.images import ImageUnavailable, available_image, present
 
 logger = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 DEFAULT_REDIS_IMAGE = "redis:7"
 DEFAULT_AWS_IMAGE = "localstack/localstack:4.9.2"
+#: The local stand-ins of a LocalStack image, in order of preference (scripts/build-images.sh).
+LOCAL_LOCALSTACK_IMAGE = "nanogrid/localstack:local"
+LOCAL_MOTO_IMAGE = "nanogrid/moto:local"
+#: Labels scripts/build-images.sh puts on its emulator images.
+LABEL_EMULATOR = "nanogrid.emulator"
+LABEL_EMULATOR_VERSION = "nanogrid.emulator.version"
+LABEL_EMULATOR_DYNAMODB = "nanogrid.emulator.dynamodb"
 LABEL_HARNESS = "nanogrid.harness"
 LABEL_SESSION = "nanogrid.session"
 STARTUP_TIMEOUT = 90.0
@@ -86,6 +99,7 @@ class ContainersBackend:
         self._redis: RedisContainer | None = None
         self._aws: DockerContainer | None = None
         self._endpoints: Endpoints | None = None
+        self.image_labels: dict[str, str] = {}  # the AWS image's, once resolved
         self.startup_seconds: float | None = None
 
     @classmethod
@@ -104,7 +118,9 @@ class ContainersBackend:
 
     @property
     def is_moto(self) -> bool:
-        """Whether the AWS image is the moto stand-in (reset and readiness differ)."""
+        """Whether the AWS image runs moto's server, not LocalStack (reset and readiness differ)."""
+        if LABEL_EMULATOR in self.image_labels:
+            return self.image_labels[LABEL_EMULATOR] == EmulatorKind.moto
         return "moto" in self.aws_image
 
     def start(self, run_dir: Path) -> Endpoints:
@@ -118,7 +134,8 @@ class ContainersBackend:
             self._aws = self._aws_container(free_port()).start()
             self._redis = self._redis_container(free_port()).start()
             aws_url = f"http://{HOST}:{_host_port(self._aws, _AWS_PORT)}"
-            _poll(lambda: self._aws_answers(aws_url), self.startup_timeout, self._aws, OSError)
+            transient = (OSError, ValueError)  # refused, reset, or not JSON yet
+            _poll(lambda: self._aws_answers(aws_url), self.startup_timeout, self._aws, transient)
         except DockerException as exc:
             self.stop()
             hint = "is a Docker engine running? (or use --backend embedded)"
@@ -164,6 +181,20 @@ class ContainersBackend:
             return
         _delete_aws_resources(client_kwargs(self.endpoints))
 
+    def emulator(self) -> Emulator:
+        """The AWS image and what it runs: LocalStack's version as it reports it (else the
+        image's label), moto's from the label; the deviations the image's labels declare."""
+        labels = self.image_labels
+        version = labels.get(LABEL_EMULATOR_VERSION)
+        if self.is_moto:
+            return Emulator(EmulatorKind.moto, version, self.aws_image)
+        if self._endpoints is not None and self._endpoints.aws_endpoint_url is not None:
+            version = _reported_version(self._endpoints.aws_endpoint_url) or version
+        deviations: tuple[str, ...] = ()
+        if dynamodb := labels.get(LABEL_EMULATOR_DYNAMODB):
+            deviations = (DYNAMODB_DEVIATION.format(backend=dynamodb),)
+        return Emulator(EmulatorKind.localstack, version, self.aws_image, deviations)
+
     def __enter__(self) -> ContainersBackend:
         run_dir = self.run_dir or Path(tempfile.mkdtemp(prefix="nanogrid-containers-"))
         self.start(run_dir)  # cleans up itself when it fails
@@ -182,7 +213,8 @@ class ContainersBackend:
         client = docker.from_env()
         try:
             self.redis_image = available_image(client, self.redis_image)
-            self.aws_image = available_image(client, self.aws_image)
+            self.aws_image = _aws_image(client, self.aws_image)
+            self.image_labels = dict(client.images.get(self.aws_image).labels or {})
         finally:
             client.close()
 
@@ -194,7 +226,10 @@ class ContainersBackend:
         container = DockerContainer(self.aws_image, labels=self.labels)
         if self.is_moto:
             container.with_command(_MOTO_COMMAND)
-        elif self.auth_token:
+            return _publish(container, _AWS_PORT, host_port)
+        # LocalStack's own default host name, with the port it is reached on from here.
+        container.with_env("LOCALSTACK_HOST", f"localhost.localstack.cloud:{host_port}")
+        if self.auth_token:
             container.with_env("LOCALSTACK_AUTH_TOKEN", self.auth_token)
         return _publish(container, _AWS_PORT, host_port)
 
@@ -203,8 +238,9 @@ class ContainersBackend:
         return f"redis://{HOST}:{_host_port(self._redis, _REDIS_PORT)}/0"
 
     def _aws_answers(self, url: str) -> bool:
-        path = "/moto-api/data.json" if self.is_moto else "/_localstack/health"
-        with _DIRECT.open(f"{url}{path}", timeout=_PROBE_TIMEOUT) as response:
+        if not self.is_moto:
+            return not unready(get_json(url, HEALTH_PATH, _PROBE_TIMEOUT))
+        with _DIRECT.open(f"{url}/moto-api/data.json", timeout=_PROBE_TIMEOUT) as response:
             return int(response.status) == 200
 
     def _discard(self, container: DockerContainer, log_name: str) -> None:
@@ -214,6 +250,34 @@ class ContainersBackend:
             container.stop(force=True, delete_volume=True)
         except DockerException as exc:
             logger.warning("cannot remove container %s: %s", container.image, exc)
+
+
+def _aws_image(client: Any, image: str) -> str:
+    """``image`` if present or pullable; for a LocalStack image that is neither, its first
+    present stand-in (LocalStack's, then moto's) with a warning."""
+    if not image.startswith("localstack/") or present(client, image):
+        return available_image(client, image)
+    try:
+        client.images.pull(image)
+        return image
+    except DockerException as exc:
+        reason = str(exc).splitlines()[0][:200]
+    for local in (LOCAL_LOCALSTACK_IMAGE, LOCAL_MOTO_IMAGE):
+        if present(client, local):
+            logger.warning("cannot pull %s (%s); using the local stand-in %s", image, reason, local)
+            return local
+    raise ImageUnavailable(
+        f"image {image} is absent and cannot be pulled ({reason}) or build "
+        f"{LOCAL_LOCALSTACK_IMAGE} with scripts/build-images.sh"
+    )
+
+
+def _reported_version(url: str) -> str | None:
+    try:
+        version = get_json(url, HEALTH_PATH, _PROBE_TIMEOUT).get("version")
+    except (OSError, ValueError):
+        return None
+    return str(version) if version else None
 
 
 def _configure_testcontainers() -> None:

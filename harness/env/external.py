@@ -15,6 +15,7 @@ from types import TracebackType
 import redis
 
 from harness.env.base import Endpoints
+from harness.env.emulator import Emulator, probe
 from nanogrid.results import REDIS_ERRORS, describe_redis_error
 
 
@@ -51,6 +52,10 @@ class ExternalBackend:
     @property
     def endpoints(self) -> Endpoints:
         return self._endpoints
+
+    def emulator(self) -> Emulator:
+        """What answers at the AWS endpoint (LocalStack, moto, unknown), or real AWS."""
+        return probe(self._endpoints.aws_endpoint_url)
 
     def stop(self) -> None:
         """Nothing to stop: these services are not the harness's."""

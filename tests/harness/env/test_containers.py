@@ -70,6 +70,13 @@ def test_complies_with_the_backend_protocol(own: ContainersBackend) -> None:
     assert own.name == "containers"
 
 
+def test_the_emulator_is_moto_in_the_version_its_image_declares(own: ContainersBackend) -> None:
+    emulator = own.emulator()
+    assert (emulator.kind, emulator.image, emulator.deviations) == ("moto", LOCAL_MOTO_IMAGE, ())
+    assert emulator.version is not None
+    assert emulator.version.startswith("5.")
+
+
 def test_ports_are_published_on_loopback_only(own: ContainersBackend) -> None:
     for url in (own.endpoints.redis_url, own.endpoints.aws_endpoint_url):
         assert url is not None

@@ -14,6 +14,8 @@ Layout of a run directory::
       wire.jsonl      what the network saw: decoded Redis and AWS traffic per connection
                       (see :mod:`harness.wire`)
       components.jsonl  the supervisor's view: when each component ran and how it ended
+      environment.json  what the run ran on: the AWS emulator (kind, version, image) and its
+                      deviations, as the backend describes itself
       faults.jsonl    ground truth, never evidence: the fault ledger of what was injected
       actions.jsonl   ground truth, never evidence: the scenario's actions and their outcome
 
@@ -45,6 +47,7 @@ LOGS_FILE = "logs.jsonl"
 WIRE_FILE = "wire.jsonl"
 COMPONENTS_FILE = "components.jsonl"
 ACTIONS_FILE = "actions.jsonl"
+ENVIRONMENT_FILE = "environment.json"
 
 
 @dataclass
@@ -127,6 +130,7 @@ class Evidence:
     wire: list[WireEvent] = field(default_factory=list)
     components: list[ComponentLife] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
+    environment: dict[str, Any] = field(default_factory=dict)
 
     @property
     def runs(self) -> list[CallRecord]:
@@ -149,6 +153,10 @@ def write_scenario(run_dir: Path, definition: dict[str, Any]) -> None:
 def append_call(run_dir: Path, call: CallRecord) -> None:
     with (run_dir / RESULTS_FILE).open("a") as out:
         out.write(json.dumps(asdict(call), default=str) + "\n")
+
+
+def write_environment(run_dir: Path, environment: dict[str, Any]) -> None:
+    (run_dir / ENVIRONMENT_FILE).write_text(json.dumps(environment, indent=2, default=str))
 
 
 def write_logs(run_dir: Path, lines: Iterable[dict[str, Any]]) -> None:
@@ -198,7 +206,11 @@ def load(run_dir: Path) -> Evidence:
     wire = [WireEvent.from_dict(line) for line in read_json_lines(run_dir / WIRE_FILE)]
     components = [ComponentLife.from_dict(c) for c in read_json_lines(run_dir / COMPONENTS_FILE)]
     actions = list(read_json_lines(run_dir / ACTIONS_FILE))
-    return Evidence(run_dir, scenario, calls, ledger, spans, logs, wire, components, actions)
+    environment_path = run_dir / ENVIRONMENT_FILE
+    environment = json.loads(environment_path.read_text()) if environment_path.exists() else {}
+    return Evidence(
+        run_dir, scenario, calls, ledger, spans, logs, wire, components, actions, environment
+    )
 
 
 EVIDENCE_FILES = (RESULTS_FILE, TRACE_FILE, LOGS_FILE, WIRE_FILE, COMPONENTS_FILE)
@@ -250,4 +262,5 @@ def blind(evidence: Evidence) -> Evidence:
         evidence.wire,
         evidence.components,
         [],
+        evidence.environment,
     )

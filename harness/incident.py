@@ -24,6 +24,7 @@ from harness import traces
 from harness.analysis import Diagnosis, diagnose
 from harness.evidence import (
     COMPONENTS_FILE,
+    ENVIRONMENT_FILE,
     EVIDENCE_FILES,
     WIRE_FILE,
     Evidence,
@@ -143,7 +144,7 @@ def save_evidence(run_dir: Path, case: Case) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     source = evidence.run_dir
     if is_run_dir(source) and source.resolve() != run_dir.resolve():
-        for name in (*EVIDENCE_FILES, WIRE_FILE, COMPONENTS_FILE):
+        for name in (*EVIDENCE_FILES, WIRE_FILE, COMPONENTS_FILE, ENVIRONMENT_FILE):
             if (source / name).exists():
                 shutil.copyfile(source / name, run_dir / name)
     else:

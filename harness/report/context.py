@@ -84,6 +84,17 @@ class VariantView:
         rest = [v for v in self.verdicts if v.status != "confirmed"]
         return sorted(rest, key=lambda v: v.status != "ruled_out")
 
+    @property
+    def emulator(self) -> str:
+        """What the run's AWS calls went to, as its evidence recorded it ('' when unsaid)."""
+        found = (self.evidence.environment if self.evidence is not None else {}).get("emulator")
+        if not isinstance(found, dict):
+            return ""
+        name = " ".join(str(found[k]) for k in ("emulator", "version") if found.get(k))
+        image = f" (image {found['image']})" if found.get("image") else ""
+        deviations = "; ".join(str(d) for d in found.get("deviations") or [])
+        return f"{name}{image}" + (f"; deviation: {deviations}" if deviations else "")
+
     def counts(self) -> dict[str, int]:
         found = [v.status for v in self.verdicts]
         return {"ruled_out": found.count("ruled_out"), "unknown": found.count("unknown")}

@@ -94,7 +94,8 @@ TEMPLATE = """<!DOCTYPE html>
 {% for v in variants %}<tr><td><a href="#{{ v.prefix }}">{{ v.name }}</a></td><td>{{ v.client_status }}</td><td>
 {% for link in v.chain %}<a href="#{{ v.prefix }}-verdict-{{ link.view.code }}">{{ link.view.code }}</a>{% for c in link.consequences %} → <a href="#{{ v.prefix }}-verdict-{{ c.view.code }}">{{ c.view.code }}</a>{% endfor %}{% if not loop.last %}; {% endif %}{% else %}-{% endfor %}</td></tr>
 {% endfor %}</table></div>
-<details class="codes"><summary>{{ t("ui.codes") }}</summary><ul>{% for code, title, links in codes %}<li id="verdict-{{ code }}">{{ code }}: {{ title }}
+{% for emulator in variants | map(attribute="emulator") | select | unique %}<p class="emulator">{{ t("ui.emulator") }}: {{ emulator }}</p>
+{% endfor %}<details class="codes"><summary>{{ t("ui.codes") }}</summary><ul>{% for code, title, links in codes %}<li id="verdict-{{ code }}">{{ code }}: {{ title }}
 {% for prefix, status, text in links %}<a class="status-{{ status }}" href="#{{ prefix }}-verdict-{{ code }}" title="{{ text }}">{{ prefix }}</a> {% endfor %}</li>
 {% endfor %}</ul></details></section>
 {% for v in variants %}<section class="variant" id="{{ v.prefix }}">

@@ -34,6 +34,9 @@ TEMPLATE = """\
 {% for v in variants -%}
 | {{ v.name | cell }} | {{ v.client_status }} | {{ v.confirmed | map(attribute="code") | join(", ") or "-" }} |
 {% endfor %}
+{% for emulator in variants | map(attribute="emulator") | select | unique %}
+{{ t("ui.emulator") }}: {{ emulator }}
+{% endfor %}
 {% for v in variants %}
 ---
 

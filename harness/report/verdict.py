@@ -45,6 +45,7 @@ def variant_dict(name: str, diagnosis: Diagnosis) -> dict[str, Any]:
         "hypotheses": [h.to_dict() for h in diagnosis.hypotheses],
         "divergence": diagnosis.divergence.to_dict() if diagnosis.divergence else None,
         "inconsistencies": [i.to_dict() for i in diagnosis.inconsistencies],
+        "environment": diagnosis.facts.evidence.environment,
     }
 
 

@@ -35,6 +35,7 @@ import redis
 from harness import traces
 from harness.env.base import Backend
 from harness.env.embedded import EmbeddedBackend
+from harness.env.emulator import describe
 from harness.evidence import (
     ACTIONS_FILE,
     COMPONENTS_FILE,
@@ -44,6 +45,7 @@ from harness.evidence import (
     WIRE_FILE,
     load,
     log_time_ns,
+    write_environment,
     write_json_lines,
     write_logs,
     write_scenario,
@@ -188,6 +190,8 @@ class ScenarioHarness:
         marks = self._marks()
         self._reset(variant, run_dir)
         write_scenario(run_dir, {**scenario.to_dict(), "variant": variant.name})
+        if self.backend is not None:
+            write_environment(run_dir, {"emulator": describe(self.backend)})
         client = ScenarioClient(stack, run_dir)
         actions = Actions()
         request_ids: list[str] = []

@@ -248,3 +248,23 @@ def test_every_phrase_the_analysis_uses_has_a_korean_template():
 def test_unknown_language_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown report language"):
         write_report(tmp_path, "x", [("a", request_run().evidence())], lang="fr")
+
+
+def test_the_emulator_a_run_ran_on_is_named_in_every_report(tmp_path):
+    evidence = request_run().evidence()
+    evidence.environment = {
+        "emulator": {
+            "emulator": "localstack",
+            "version": "4.14.0",
+            "image": "nanogrid/localstack:local",
+            "deviations": ["dynamodb: LocalStack's bundled moto"],
+        }
+    }
+    paths = write_report(tmp_path, "synthetic", [("a", evidence)])
+    line = "AWS emulator: localstack 4.14.0 (image nanogrid/localstack:local); deviation: dynamodb"
+    assert line in paths["report.md"].read_text()
+    assert line in paths["report.html"].read_text()
+    [variant] = json.loads(paths["verdict.json"].read_text())["variants"]
+    assert variant["environment"]["emulator"]["version"] == "4.14.0"
+    bare = write_report(tmp_path / "bare", "synthetic", [("a", request_run().evidence())])
+    assert "AWS emulator" not in bare["report.md"].read_text()

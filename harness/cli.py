@@ -620,5 +620,41 @@ def _print_outcomes(outcomes: list[Outcome], bundle: Callable[[Scenario], Path])
         print(f"report: {Path(directory) / 'report.md'} (and report.html, verdict.json)")
 
 
+# --- conformance: components under test (issue 13) --------------------------------------
+
+
+@app.command("conformance")
+def conformance_command(
+    controller: Annotated[
+        str | None, typer.Option("--controller", help="command replacing the controller")
+    ] = None,
+    worker: Annotated[
+        str | None, typer.Option("--worker", help="command replacing the workers")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="report directory (default runs/conformance-<time>)")
+    ] = None,
+) -> None:
+    """Check the platform's invariants on the stack with the given components (the
+    reference when none is given); one PASS/FAIL line per invariant, exit 1 on a FAIL."""
+    from harness import conformance
+    from harness.scenario.runner import ScenarioHarness
+
+    logging.basicConfig(level=logging.WARNING)
+    install_signal_handlers(_STOP_SIGNALS)
+    root = _run_dir(out, "conformance")
+    components = {k: v for k, v in (("controller", controller), ("worker", worker)) if v}
+    with ScenarioHarness(root, controller_command=controller, worker_command=worker) as harness:
+        verdicts = conformance.check(
+            harness, root / "runs", on_scenario=lambda name: err.print(f"running {name}")
+        )
+    for line in conformance.render_lines(verdicts):
+        print(line)
+    print(conformance.summary(verdicts))
+    print(f"report: {conformance.write_report(root, verdicts, components)}")
+    if not all(v.finding.passed for v in verdicts):
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()

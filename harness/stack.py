@@ -24,11 +24,14 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
+import redis
 
+from harness.components import command_argv, command_env, reachable
 from harness.env.base import Backend, Endpoints
 from harness.env.embedded import EmbeddedBackend
 from harness.procs import ManagedProcess, free_port
 from harness.provision import Provisioned, provision
+from nanogrid.controller.health import live_workers
 from nanogrid.settings import Settings
 
 #: What boto3 reads for credentials: passed on to the components when they use real AWS.
@@ -59,6 +62,10 @@ class StackConfig:
     min_workers: int | None = None  # workers /health requires; default: min(workers, 1)
     ready_timeout: float = 30.0
     runtime: str = "process"  # the workers' NANOGRID_RUNTIME: process | docker
+    #: Components under test: a command replacing the reference controller / worker, run
+    #: under the environment contract of :mod:`harness.components` (None: the reference).
+    controller_command: str | None = None
+    worker_command: str | None = None
 
 
 class Stack:
@@ -163,6 +170,9 @@ class Stack:
             "--min-workers",
             str(min_workers),
         ]
+        if self.config.controller_command:
+            argv = command_argv(self.config.controller_command)
+            env = command_env(env, self.settings.queue, port=self.port)
         self.controller = ManagedProcess(
             "controller", argv, log_path=self.run_dir / "controller.log", env=env
         )
@@ -189,6 +199,9 @@ class Stack:
             "--poll-wait",
             str(self.config.poll_wait),
         ]
+        if self.config.worker_command:
+            argv = command_argv(self.config.worker_command)
+            env = command_env(env, self.settings.queue)
         proc = ManagedProcess(name, argv, log_path=self.run_dir / f"{name}.log", env=env)
         proc.start()
         self.workers.append(proc)
@@ -210,6 +223,14 @@ class Stack:
         """
         assert self.controller is not None
         timeout = timeout or self.config.ready_timeout
+        if self.config.controller_command:  # a component under test: the contract's check
+            wanted = {w.name for w in self.workers} if require_workers else set()
+
+            def ready() -> bool:
+                return reachable(self.port) and wanted <= self._heartbeats(wanted)
+
+            self.controller.wait_ready(ready, timeout, interval=0.05, transient=(OSError,))
+            return
 
         def healthy() -> bool:
             resp = httpx.get(f"{self.controller_url}/health", timeout=2)
@@ -218,6 +239,18 @@ class Stack:
             return resp.status_code == 200 and wanted <= ids
 
         self.controller.wait_ready(healthy, timeout, interval=0.05, transient=(httpx.HTTPError,))
+
+    def _heartbeats(self, wanted: set[str]) -> set[str]:
+        """The workers with a live heartbeat in Redis (read directly, not through a proxy)."""
+        if not wanted or self.config.worker_command:  # a worker under test need not beat
+            return wanted
+        client = redis.Redis.from_url(
+            self.endpoints.redis_url, socket_timeout=2, decode_responses=True
+        )
+        try:
+            return {str(w.get("workerId")) for w in live_workers(client)}
+        finally:
+            client.close()
 
     def ensure(
         self,

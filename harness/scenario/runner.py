@@ -149,14 +149,19 @@ class ScenarioHarness:
         backend: Callable[[Path], Backend] = EmbeddedBackend,
         runtime: str = "process",
         worker_env: dict[str, str] | None = None,
+        controller_command: str | None = None,
+        worker_command: str | None = None,
     ) -> None:
         """``backend`` builds the environment from its run directory (embedded by default);
-        ``runtime`` and ``worker_env`` (e.g. ``NANOGRID_DOCKER_IMAGE``) configure the workers."""
+        ``runtime`` and ``worker_env`` (e.g. ``NANOGRID_DOCKER_IMAGE``) configure the workers;
+        ``controller_command`` / ``worker_command`` replace a reference component by one
+        under test (:mod:`harness.components`)."""
         self.root = root
         self.deadline = deadline
         self.make_backend = backend
         self.runtime = runtime
         self.worker_env = dict(worker_env or {})
+        self.commands = (controller_command, worker_command)
         self._stack_ctx = contextlib.ExitStack()
         self.backend: Backend | None = None
         self.network: ProxiedNetwork | None = None
@@ -170,6 +175,7 @@ class ScenarioHarness:
             self.network = self._stack_ctx.enter_context(ProxiedNetwork(self.backend.endpoints))
             config = scenario_config(self.network, deadline=self.deadline, runtime=self.runtime)
             config.worker_env.update(self.worker_env)
+            config.controller_command, config.worker_command = self.commands
             self.stack = self._stack_ctx.enter_context(Stack(self.backend, stack_dir, config))
         except BaseException:
             self._stack_ctx.close()

@@ -303,8 +303,21 @@ def replay_command(
     redis_url: RedisUrlOption = None,
     aws_endpoint_url: AwsUrlOption = None,
     region: RegionOption = defaults.REGION,
+    controller: Annotated[
+        str | None,
+        typer.Option(metavar="CMD", help="a controller under test in place of the reference one"),
+    ] = None,
+    worker: Annotated[
+        str | None,
+        typer.Option(metavar="CMD", help="a worker under test in place of the reference one"),
+    ] = None,
 ) -> None:
-    """Replay scenarios (embedded stack by default); write reports and print each verdict."""
+    """Replay scenarios (embedded stack by default); write reports and print each verdict.
+
+    With ``--controller`` / ``--worker`` the scenarios run against your component (started
+    under the platform's environment contract, behind the same fault proxies) and the
+    diagnosis names what it does wrong; a scenario whose expected verdicts do not hold exits 1.
+    """
     logging.basicConfig(level=logging.WARNING)
     install_signal_handlers(_STOP_SIGNALS)
     if all_ == (name is not None):
@@ -318,7 +331,9 @@ def replay_command(
         return out if out is not None and not many else root / scenario.name
 
     external = ExternalOptions(redis_url, aws_endpoint_url, region)
-    outcomes = _replay_with_progress(chosen, bundle, lang, lambda d: _backend(backend, d, external))
+    outcomes = _replay_with_progress(
+        chosen, bundle, lang, lambda d: _backend(backend, d, external), (controller, worker)
+    )
     _print_outcomes(outcomes, bundle)
     if any(o.problems for o in outcomes):
         raise typer.Exit(1)
@@ -584,6 +599,7 @@ def _replay_with_progress(
     bundle: Callable[[Scenario], Path],
     lang: str,
     backend: Callable[[Path], Backend],
+    commands: tuple[str | None, str | None] = (None, None),
 ) -> list[Outcome]:
     total = sum(len(s.variants) for s in chosen)
     columns = (
@@ -603,7 +619,7 @@ def _replay_with_progress(
             started.append(variant.name)
             progress.update(task, description=f"{scenario.name} / {variant.name}")
 
-        outcomes = replay(chosen, bundle, lang, on_variant, backend)
+        outcomes = replay(chosen, bundle, lang, on_variant, backend, *commands)
         progress.update(task, completed=total, description="done")
     return outcomes
 

@@ -68,11 +68,20 @@ def replay(
     lang: str = "en",
     on_variant: Callable[[Scenario, Variant], None] | None = None,
     backend: Callable[[Path], Backend] = EmbeddedBackend,
+    controller_command: str | None = None,
+    worker_command: str | None = None,
 ) -> list[Outcome]:
-    """Run each scenario on one proxied stack (embedded by default) and render its bundle."""
+    """Run each scenario on one proxied stack (embedded by default) and render its bundle;
+    ``controller_command`` / ``worker_command`` put a component under test in place of the
+    reference one (:mod:`harness.components`)."""
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="nanogrid-replay-") as tmp:
-        with ScenarioHarness(Path(tmp), backend=backend) as harness:
+        with ScenarioHarness(
+            Path(tmp),
+            backend=backend,
+            controller_command=controller_command,
+            worker_command=worker_command,
+        ) as harness:
             for scenario in scenarios:
                 bundle = out_dir(scenario)
                 hook = (lambda v, s=scenario: on_variant(s, v)) if on_variant else None

@@ -106,3 +106,21 @@ def test_the_legacy_controller_breaks_exactly_the_memo_defects(tmp_path):
     log = (tmp_path / "stack" / "controller.log").read_text()
     assert "Subscribing to channel: result:" in log
     assert not any(line.startswith("{") for line in log.splitlines()), "plain text lines only"
+
+
+@pytest.mark.timeout(120)
+def test_replay_against_the_legacy_controller_names_its_defect(tmp_path: Path) -> None:
+    # `nanogrid-harness replay NAME --controller CMD`: the diagnosis, from the client's view,
+    # the wire and the reference worker's evidence (the legacy controller has no spans),
+    # names the FAILED it ignored.
+    from harness.replay import replay
+    from harness.scenario.catalogue import find
+
+    scenario = find("function-failed-relayed")
+    outcomes = replay(
+        [scenario], lambda s: tmp_path / s.name, controller_command=str(LEGACY / "run")
+    )
+    [outcome] = outcomes
+    assert outcome.client_status == "TIMEOUT"
+    assert "FAILED_NOT_PROPAGATED" in outcome.confirmed
+    assert (tmp_path / scenario.name / "report.html").exists()

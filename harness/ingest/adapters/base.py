@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from harness.ingest import jsontext
 from harness.ingest.limits import DEFAULT_LIMITS, Limits
-from harness.ingest.records import Record
-from harness.ingest.source import Source
+from harness.ingest.records import Record, Unparsed
+from harness.ingest.source import Line, Source
 
 
 @dataclass
@@ -53,3 +54,14 @@ class Adapter(Protocol):
     def sniff(self, source: Source) -> int: ...
 
     def read(self, source: Source, ctx: Context) -> Iterator[Record]: ...
+
+
+def json_line(source: Source, line: Line) -> Any | Unparsed:
+    """One line's JSON value, or the :class:`Unparsed` record saying why it is none (a
+    problem such as a JSON bomb is also counted as the source's warning)."""
+    try:
+        return jsontext.loads(line.text, source.limits.json_depth)
+    except jsontext.NotJson as exc:
+        if exc.problem is not None:
+            source.warn(exc.problem)
+        return Unparsed(line.number, line.text, str(exc.problem or "not valid JSON"))

@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from harness.ingest import jsontext, levels
-from harness.ingest.adapters.base import Context
+from harness.ingest.adapters.base import Context, json_line
 from harness.ingest.components import service_component
 from harness.ingest.events import KNOWN_EVENTS
 from harness.ingest.moment import Moment, parse
@@ -56,12 +56,9 @@ class JsonLogAdapter:
             if not line.text.lstrip().startswith("{"):
                 yield Unparsed(line.number, line.text, "not a JSON log line")
                 continue
-            try:
-                value = jsontext.loads(line.text, source.limits.json_depth)
-            except jsontext.NotJson as exc:
-                if exc.problem is not None:
-                    source.warn(exc.problem)
-                yield Unparsed(line.number, line.text, str(exc.problem or "not valid JSON"))
+            value = json_line(source, line)
+            if isinstance(value, Unparsed):
+                yield value
                 continue
             if isinstance(value, dict) and is_log_shaped(value):
                 yield entry_of(value, line.number)

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from harness import traces
-from harness.ingest import jsontext
-from harness.ingest.adapters.base import Context
+from harness.ingest.adapters.base import Context, json_line
 from harness.ingest.records import Record, SpanEntry, Unparsed
 from harness.ingest.source import Source
 
@@ -41,12 +40,9 @@ class OtlpAdapter:
             yield from _spans(document, 0)
             return
         for line in source.lines():
-            try:
-                value = jsontext.loads(line.text, source.limits.json_depth)
-            except jsontext.NotJson as exc:
-                if exc.problem is not None:
-                    source.warn(exc.problem)
-                yield Unparsed(line.number, line.text, str(exc.problem or "not valid JSON"))
+            value = json_line(source, line)
+            if isinstance(value, Unparsed):
+                yield value
                 continue
             if isinstance(value, dict) and KEY in value:
                 yield from _spans(value, line.number, line.text)

@@ -32,7 +32,7 @@ from typing import Any
 
 from harness.evidence import CallRecord
 from harness.ingest import jsontext
-from harness.ingest.adapters.base import Context
+from harness.ingest.adapters.base import Context, json_line
 from harness.ingest.records import CallEntry, Record, Unparsed
 from harness.ingest.source import Source
 
@@ -63,12 +63,9 @@ class ResultAdapter:
                 yield _entry(0, body, ctx, reprlib.repr(body))
             return
         for line in source.lines():
-            try:
-                body = jsontext.loads(line.text, source.limits.json_depth)
-            except jsontext.NotJson as exc:
-                if exc.problem is not None:
-                    source.warn(exc.problem)
-                yield Unparsed(line.number, line.text, str(exc.problem or "not valid JSON"))
+            body = json_line(source, line)
+            if isinstance(body, Unparsed):
+                yield body
                 continue
             yield _entry(line.number, body, ctx, line.text)
 

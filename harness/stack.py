@@ -82,6 +82,8 @@ class Stack:
         self.port = config.port or free_port()
         self._worker_seq = 0
         self.controller_extra: dict[str, str] = {}
+        #: The command the running controller was started with (None: the reference one).
+        self.controller_command: str | None = None
         self.worker_extra: dict[str, str] = {}
         self.history: list[ManagedProcess] = []  # every component started, in order
 
@@ -155,8 +157,13 @@ class Stack:
             )
         return env
 
-    def start_controller(self, extra_env: Mapping[str, str] | None = None) -> ManagedProcess:
+    def start_controller(
+        self, extra_env: Mapping[str, str] | None = None, command: str | None = None
+    ) -> ManagedProcess:
+        """Start the controller: ``command`` (a component under test), else the config's
+        ``controller_command``, else the reference controller."""
         self.controller_extra = dict(extra_env or {})
+        self.controller_command = command or self.config.controller_command
         env = {**self.base_env(), **self.config.controller_env, **self.controller_extra}
         min_workers = self.config.min_workers
         if min_workers is None:
@@ -170,8 +177,8 @@ class Stack:
             "--min-workers",
             str(min_workers),
         ]
-        if self.config.controller_command:
-            argv = command_argv(self.config.controller_command)
+        if self.controller_command:
+            argv = command_argv(self.controller_command)
             env = command_env(env, self.settings.queue, port=self.port)
         self.controller = ManagedProcess(
             "controller", argv, log_path=self.run_dir / "controller.log", env=env
@@ -223,7 +230,7 @@ class Stack:
         """
         assert self.controller is not None
         timeout = timeout or self.config.ready_timeout
-        if self.config.controller_command:  # a component under test: the contract's check
+        if self.controller_command:  # a component under test: the contract's check
             wanted = {w.name for w in self.workers} if require_workers else set()
 
             def ready() -> bool:
@@ -258,18 +265,22 @@ class Stack:
         worker_env: Mapping[str, str],
         workers: int,
         require_workers: bool = True,
+        controller_command: str | None = None,
     ) -> None:
-        """Restart what differs: the controller when its extra environment changed; the
-        workers when theirs changed, their count differs or one of them died. With
-        ``require_workers`` False the workers need not be polling yet (a slow start)."""
+        """Restart what differs: the controller when its extra environment or its command
+        (``controller_command``, else the config's) changed; the workers when theirs changed,
+        their count differs or one of them died. With ``require_workers`` False the workers
+        need not be polling yet (a slow start)."""
+        command = controller_command or self.config.controller_command
         if (
             self.controller is None
             or not self.controller.alive
             or controller_env != self.controller_extra
+            or command != self.controller_command
         ):
             if self.controller is not None:
                 self.controller.stop()
-            self.start_controller(controller_env)
+            self.start_controller(controller_env, command)
         alive = [w for w in self.workers if w.alive]
         if (
             worker_env != self.worker_extra

@@ -30,6 +30,7 @@ from harness.traces import SpanRecord, key_attributes
 
 IDLE_GAP_NS = 1_000_000_000
 _QUIET_LEDGER = (EventKind.CONNECTION_OPENED, EventKind.CONNECTION_CLOSED)
+_HIT_EVENTS = (EventKind.FAULT_HIT, EventKind.MESSAGE_HIT, EventKind.CONNECTION_REFUSED)
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,7 @@ def _fault_rows(facts: RunFacts, start: int, end: int) -> Iterator[_Raw]:
             parts.append(f"conn #{ev.connection}")
         parts += [f"{k}={v}" for k, v in ev.detail.items() if k != "name"]
         status = (
-            "error" if ev.event in (EventKind.FAULT_HIT, EventKind.CONNECTION_REFUSED) else "done"
+            "error" if ev.event in _HIT_EVENTS else "done"
         )
         text = " ".join(p for p in parts if p)
         event = f"{ev.event} {ev.fault or ''}".strip()

@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from harness import jsonl
-from harness.faults.model import Direction, Fault, FaultKind
+from harness.faults.model import Direction, Fault
 
 
 class EventKind(StrEnum):
@@ -36,6 +36,7 @@ class EventKind(StrEnum):
     CONNECTION_CLOSED = "connection_closed"  # both sides closed; detail says why and bytes
     CONNECTION_REFUSED = "connection_refused"  # accepted, but the upstream could not be reached
     FAULT_HIT = "fault_hit"  # a fault first touched a connection with a given action
+    MESSAGE_HIT = "message_hit"  # a fault on messages acted on one; detail names it
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class LedgerEvent:
     proxy: str
     event: EventKind
     fault: str | None = None
-    kind: FaultKind | None = None
+    kind: str | None = None
     direction: Direction | None = None
     connection: int | None = None
     detail: dict[str, Any] = field(default_factory=dict)
@@ -58,7 +59,7 @@ class LedgerEvent:
             "proxy": self.proxy,
             "event": str(self.event),
             "fault": self.fault,
-            "kind": None if self.kind is None else str(self.kind),
+            "kind": self.kind,
             "direction": None if self.direction is None else str(self.direction),
             "connection": self.connection,
             "detail": self.detail,
@@ -73,7 +74,7 @@ class LedgerEvent:
             proxy=str(data["proxy"]),
             event=EventKind(data["event"]),
             fault=data.get("fault"),
-            kind=None if kind is None else FaultKind(kind),
+            kind=None if kind is None else str(kind),
             direction=None if direction is None else Direction(direction),
             connection=data.get("connection"),
             detail=dict(data.get("detail") or {}),
@@ -139,6 +140,29 @@ class FaultLedger:
             detail=detail,
         )
         return True
+
+    def record_message_hit(
+        self,
+        proxy: str,
+        fault: Fault,
+        connection: int,
+        stream: Direction,
+        action: str,
+        message: str,
+        targets: tuple[str, ...],
+        detail: Mapping[str, Any] | None = None,
+    ) -> LedgerEvent:
+        """Record that ``fault`` acted (``action``: delay, drop, answer...) on the message
+        ``message`` (``SUBSCRIBE``, ``SQS.ReceiveMessage``) about ``targets``; every time."""
+        what = {"action": action, "message": message, "targets": list(targets)}
+        return self.record(
+            proxy,
+            EventKind.MESSAGE_HIT,
+            fault=fault,
+            direction=stream,
+            connection=connection,
+            detail={**what, **(detail or {})},
+        )
 
     @property
     def events(self) -> list[LedgerEvent]:

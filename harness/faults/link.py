@@ -13,13 +13,18 @@ import logging
 import socket
 import struct
 import time
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Coroutine, Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from harness.faults.kinds.base import Layer, Pieces, StreamContext, StreamKind
 from harness.faults.ledger import EventKind, FaultLedger
-from harness.faults.model import Direction, FaultKind
+from harness.faults.model import Direction
 from harness.faults.schedule import ArmedFault
 from harness.wire.tap import Tap
+
+if TYPE_CHECKING:
+    from harness.faults.messages import MessageStream
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +38,10 @@ class LinkHost(Protocol):
 
     name: str
     ledger: FaultLedger
+
+    @property
+    def message_faults_installed(self) -> bool:
+        """Whether a fault on messages is installed, whatever its phase."""
 
     def faults_on(self, connection: int, stream: Direction) -> list[ArmedFault]:
         """The faults acting now on ``stream`` of ``connection``."""
@@ -54,6 +63,7 @@ class Link:
         client: socket.socket,
         upstream: tuple[str, int],
         tap: Tap | None = None,
+        protocol: str | None = None,
     ) -> None:
         self.id = connection
         self._host = host
@@ -66,6 +76,11 @@ class Link:
         self.reason: str | None = None
         self.bytes = {Direction.UPSTREAM: 0, Direction.DOWNSTREAM: 0}
         self._tap = tap
+        self._framing: dict[Direction, MessageStream] = {}
+        if protocol is not None:
+            from harness.faults.messages import message_streams
+
+            self._framing = message_streams(self, host, protocol)
 
     @property
     def ending(self) -> bool:
@@ -153,76 +168,66 @@ class Link:
 
     async def _pump(self, stream: Direction) -> None:
         reader, writer = self._readers[stream], self._writers[stream]
+        framing = self._framing.get(stream) if self._framing else None
         try:
             while data := await reader.read(CHUNK):
                 self.bytes[stream] += len(data)
                 if self._tap is not None:  # the tap never raises, never changes data
                     self._tap.feed(stream.value, data, time.time_ns())
-                await self._forward(stream, data, writer)
+                if framing is None:
+                    await self._forward(stream, data, writer)
+                else:
+                    await framing.take(data)
+                if self.ending:
+                    break
+            if framing is not None and not self.ending:
+                await framing.flush()
             if not writer.is_closing() and writer.can_write_eof():
                 writer.write_eof()  # half-close: the other stream may still flow
         except OSError as exc:  # includes ConnectionError: one side went away
             self.close(f"{stream} error: {exc!r}")
 
     async def _forward(self, stream: Direction, data: bytes, writer: asyncio.StreamWriter) -> None:
-        faults = self._host.faults_on(self.id, stream)
-        data, resetter = self._cut_for_reset(faults, stream, data)
-        if data and (hole := _first(faults, FaultKind.BLACKHOLE)) is not None:
-            self._hit(hole, stream, "drop", len(data))
-            data = b""
-        delay = self._latency_s(faults, stream, len(data)) if data else 0.0
-        if delay > 0:
-            await asyncio.sleep(delay)
-        for pause, piece in self._pieces(faults, stream, data):
+        """Send ``data`` on through the stream kinds acting now, in stage order."""
+        faults = [
+            (armed, spec)
+            for armed in self._host.faults_on(self.id, stream)
+            if (spec := armed.fault.spec).layer is Layer.STREAM
+        ]
+        pieces: Pieces = [(0.0, data)]
+        end: tuple[str, str] | None = None
+        for armed, spec in sorted(faults, key=lambda pair: cast(StreamKind, pair[1]).stage):
+            ctx = StreamContext(armed, self.id, stream, partial(self._hit, armed, stream))
+            pieces = cast(StreamKind, spec).shape(ctx, pieces)
+            end = end or ctx.end
+        for pause, piece in pieces:
             if pause > 0:
                 await asyncio.sleep(pause)
-            writer.write(piece)
-            await writer.drain()
-        if resetter is not None:
-            self._hit(resetter, stream, "reset", 0)
-            self.reset(f"reset by fault {resetter.fault.name!r}")
+            if piece:
+                writer.write(piece)
+                await writer.drain()
+        if end is not None:
+            self._end(*end)
 
-    def _cut_for_reset(
-        self, faults: Sequence[ArmedFault], stream: Direction, data: bytes
-    ) -> tuple[bytes, ArmedFault | None]:
-        for armed in faults:
-            if armed.fault.kind is FaultKind.RESET:
-                allowed, now = armed.pass_budget(self.id, len(data))
-                if now:
-                    return data[:allowed], armed
-        return data, None
+    def on_connect_faults(self) -> None:
+        """Let the stream kinds acting now on this link act at once (a reset at 0 bytes)."""
+        for stream in (Direction.UPSTREAM, Direction.DOWNSTREAM):
+            for armed in self._host.faults_on(self.id, stream):
+                spec = armed.fault.spec
+                if spec.layer is not Layer.STREAM or self.ending:
+                    continue
+                ctx = StreamContext(armed, self.id, stream, partial(self._hit, armed, stream))
+                cast(StreamKind, spec).on_connect(ctx)
+                if ctx.end is not None:
+                    self._end(*ctx.end)
 
-    def _latency_s(self, faults: Sequence[ArmedFault], stream: Direction, nbytes: int) -> float:
-        total_ms = 0.0
-        for armed in faults:
-            if armed.fault.kind is FaultKind.LATENCY:
-                jitter = armed.fault.jitter_ms
-                offset = armed.jitter_rng(self.id).uniform(-jitter, jitter) if jitter else 0.0
-                total_ms += max(0.0, armed.fault.latency_ms + offset)
-                self._hit(armed, stream, "delay", nbytes)
-        return total_ms / 1000
+    def writer(self, stream: Direction) -> asyncio.StreamWriter:
+        """The writer of ``stream`` (upstream: to the server; downstream: to the client)."""
+        return self._writers[stream]
 
-    def _pieces(
-        self, faults: Sequence[ArmedFault], stream: Direction, data: bytes
-    ) -> list[tuple[float, bytes]]:
-        """Split ``data`` into (pause before, piece) for the bandwidth and slicer faults."""
-        size, gap_s, rate = len(data) or 1, 0.0, 0.0
-        for armed in faults:
-            fault = armed.fault
-            if fault.kind is FaultKind.SLICER:
-                size, gap_s = min(size, fault.slice_bytes), gap_s + fault.slice_delay_ms / 1000
-                self._hit(armed, stream, "slice", len(data))
-            elif fault.kind is FaultKind.BANDWIDTH:
-                bps = fault.rate_kb_s * 1000
-                rate = bps if rate == 0 else min(rate, bps)
-                size = min(size, max(1, int(bps / 20)))  # pieces of ~50 ms keep the pace even
-                self._hit(armed, stream, "throttle", len(data))
-        pieces = [data[i : i + size] for i in range(0, len(data), size)]
-        # Pause before each piece, so that N bytes take at least N / rate to arrive.
-        return [
-            ((gap_s if i else 0.0) + (len(p) / rate if rate else 0.0), p)
-            for i, p in enumerate(pieces)
-        ]
+    def forward(self, stream: Direction, data: bytes) -> Coroutine[Any, Any, None]:
+        """Send ``data`` on ``stream`` through the stream kinds acting now."""
+        return self._forward(stream, data, self._writers[stream])
 
     def _hit(self, armed: ArmedFault, stream: Direction, action: str, nbytes: int) -> None:
         self._host.ledger.record_hit(self._host.name, armed.fault, self.id, stream, action, nbytes)
@@ -234,7 +239,3 @@ class Link:
         for writer in self._writers.values():
             with contextlib.suppress(Exception):  # the close outcome is not ours to report
                 await writer.wait_closed()
-
-
-def _first(faults: Sequence[ArmedFault], kind: FaultKind) -> ArmedFault | None:
-    return next((armed for armed in faults if armed.fault.kind is kind), None)

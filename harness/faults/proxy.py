@@ -27,13 +27,14 @@ import threading
 import time
 from collections.abc import Coroutine
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from harness.faults.errors import InvalidFault, ProxyError, UnknownFault
+from harness.faults.kinds.base import Layer, ListenerKind, MessageKind
 from harness.faults.ledger import EventKind, FaultLedger
 from harness.faults.link import Link
 from harness.faults.listener import Listener, ListenerState
-from harness.faults.model import Direction, Fault, FaultKind
+from harness.faults.model import Direction, Fault
 from harness.faults.schedule import ArmedFault, Phase
 from harness.wire.model import PROTOCOLS, WireRecorder
 from harness.wire.tap import Tap, make_tap
@@ -151,8 +152,24 @@ class FaultProxy:
     ) -> None:
         self.stop()
 
+    @property
+    def message_faults_installed(self) -> bool:
+        """Whether a fault on messages is installed, whatever its phase."""
+        return any(a.fault.spec.layer is Layer.MESSAGE for a in self._armed.values())
+
     def add(self, fault: Fault) -> None:
-        """Install ``fault``; its schedule starts now (or at ``start()``)."""
+        """Install ``fault``; its schedule starts now (or at ``start()``).
+
+        A fault on messages needs a proxy decoding its protocol (``"redis"``, ``"http"``).
+        """
+        spec = fault.spec
+        if spec.layer is Layer.MESSAGE:
+            wants = cast(MessageKind, spec).protocol
+            if self.protocol != wants:
+                raise InvalidFault(
+                    f"fault {fault.name!r} ({fault.kind}) acts on {wants} messages, but proxy "
+                    f"{self.name!r} speaks {self.protocol or 'bytes only'}"
+                )
         armed = ArmedFault(fault)
         with self._lock:
             if fault.name in self._armed:
@@ -285,11 +302,15 @@ class FaultProxy:
             self.ledger.record(self.name, EventKind.FAULT_EXPIRED, fault=armed.fault)
 
     def _listener_state(self) -> ListenerState:
-        kinds = {a.fault.kind for a in self._armed.values() if a.phase is Phase.ACTIVE}
-        if FaultKind.DOWN in kinds:
-            return ListenerState.REFUSING
-        if FaultKind.CONNECT_TIMEOUT in kinds:
-            return ListenerState.STALLED
+        """The strongest state the active listener kinds ask for: refusing, stalled, open."""
+        states = {
+            cast(ListenerKind, a.fault.spec).state
+            for a in self._armed.values()
+            if a.phase is Phase.ACTIVE and a.fault.spec.layer is Layer.LISTENER
+        }
+        for state in (ListenerState.REFUSING, ListenerState.STALLED):
+            if state in states:
+                return state
         return ListenerState.OPEN
 
     def _enforce(self, link: Link) -> None:
@@ -298,16 +319,16 @@ class FaultProxy:
             fault = armed.fault
             if link.ending or armed.phase is not Phase.ACTIVE or not armed.covers(link.id):
                 continue
-            if fault.kind is FaultKind.DOWN:
+            spec = fault.spec
+            if spec.layer is Layer.LISTENER and cast(ListenerKind, spec).closes_open:
                 self.ledger.record_hit(self.name, fault, link.id, fault.direction, "close", 0)
-                link.close(f"fault {fault.name!r}: down")
-            elif fault.kind is FaultKind.RESET and fault.after_bytes == 0:
-                self.ledger.record_hit(self.name, fault, link.id, fault.direction, "reset", 0)
-                link.reset(f"reset by fault {fault.name!r}")
+                link.close(f"fault {fault.name!r}: {fault.kind}")
+        if not link.ending:
+            link.on_connect_faults()
 
     def _accept(self, sock: socket.socket) -> None:
         connection, self._next_id = self._next_id, self._next_id + 1
-        link = Link(self, connection, sock, self.upstream, self._tap(connection))
+        link = Link(self, connection, sock, self.upstream, self._tap(connection), self.protocol)
         self._links[connection] = link
         try:
             peer = sock.getpeername()

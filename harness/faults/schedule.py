@@ -29,6 +29,9 @@ class ArmedFault:
         self.claimed: set[int] = set()
         self._rngs: dict[int, random.Random] = {}
         self._counted: dict[int, int] = {}
+        self.matched = 0  # messages matched while active (message kinds)
+        self.acted = 0  # ... and acted on, within first_n_matches and probability
+        self._match_rng = fault.match_rng()
 
     def arm(self, now: float) -> None:
         """Start the schedule's clock, once."""
@@ -78,6 +81,18 @@ class ArmedFault:
         if rng is None:
             rng = self._rngs[connection] = random.Random(f"{self.fault.seed}:{connection}")
         return rng
+
+    def take_match(self) -> bool:
+        """A message matched: whether the fault acts on it (its first-N quota and its
+        seeded probability allow). Every call draws, so the sequence is reproducible."""
+        self.matched += 1
+        limit = self.fault.first_n_matches
+        if limit is not None and self.acted >= limit:
+            return False
+        if self.fault.probability < 1 and self._match_rng.random() >= self.fault.probability:
+            return False
+        self.acted += 1
+        return True
 
     def pass_budget(self, connection: int, nbytes: int) -> tuple[int, bool]:
         """For a reset fault: how many of ``nbytes`` may pass, and whether to reset after.

@@ -10,18 +10,13 @@ from __future__ import annotations
 from harness.analysis import Diagnosis
 from harness.analysis.model import Role
 from harness.evidence import CallRecord, Evidence
-from harness.faults import EventKind, FaultKind
+from harness.faults import EventKind
+from harness.faults.kinds.base import Layer
 from harness.scenario.model import Expect, Variant, expand
 from nanogrid.telemetry import semconv as sc
 
-#: Faults that act on connections through the proxy, so the ledger shows them hitting one.
-_CONNECTION_FAULTS = {
-    FaultKind.BLACKHOLE,
-    FaultKind.RESET,
-    FaultKind.LATENCY,
-    FaultKind.BANDWIDTH,
-    FaultKind.SLICER,
-}
+#: The ledger events that show a fault acting on a connection or on one of its messages.
+_HITS = (EventKind.FAULT_HIT, EventKind.MESSAGE_HIT)
 
 
 def _last(calls: list[CallRecord], kind: str) -> CallRecord | None:
@@ -106,17 +101,18 @@ def deliveries(evidence: Evidence) -> int:
 
 
 def check_ledger(variant: Variant, evidence: Evidence) -> list[str]:
-    """Every fault the variant declares was installed (and, where it acts on connections,
-    hit one); a variant without faults has none in its ledger."""
+    """Every fault the variant declares was installed (and, where it acts on connections or
+    on messages, hit one); a variant without faults has none in its ledger."""
     problems: list[str] = []
     added = {(e.proxy, e.fault) for e in evidence.ledger if e.event == EventKind.FAULT_ADDED}
-    hits = {(e.proxy, e.fault) for e in evidence.ledger if e.event == EventKind.FAULT_HIT}
+    hits = {(e.proxy, e.fault) for e in evidence.ledger if e.event in _HITS}
     for spec in variant.faults:
         keys = [(path, spec.fault.name) for path in expand(spec.path)]
         if not all(key in added for key in keys):
             problems.append(f"the ledger has no fault_added for {spec.fault.name} on {spec.path}")
-        elif spec.fault.kind in _CONNECTION_FAULTS and not any(key in hits for key in keys):
-            problems.append(f"fault {spec.fault.name} on {spec.path} never hit a connection")
+        elif spec.fault.spec.layer is not Layer.LISTENER and not any(k in hits for k in keys):
+            what = "a message" if spec.fault.spec.layer is Layer.MESSAGE else "a connection"
+            problems.append(f"fault {spec.fault.name} on {spec.path} never hit {what}")
     if not variant.faults and added:
         problems.append(f"faults in the ledger of a run without faults: {sorted(added)}")
     return problems

@@ -270,7 +270,11 @@ class ScenarioHarness:
         # A worker that starts late on purpose is not waited for: the run must meet it late.
         slow_start = "NANOGRID_KNOB_SLOW_START" in variant.worker_env
         stack.ensure(
-            variant.controller_env, worker_env, variant.workers, require_workers=not slow_start
+            variant.controller_env,
+            worker_env,
+            variant.workers,
+            require_workers=not slow_start,
+            controller_command=variant.controller_command,
         )
 
     def _clear_state(self, stack: Stack) -> None:

@@ -87,6 +87,8 @@ class HttpMessage:
     start_ns: int = 0
     end_ns: int = 0
     complete: bool = False
+    head_end: int = -1  # stream offset just past the head's blank line
+    end: int = -1  # stream offset just past the message's last byte, once complete
 
     @property
     def interim(self) -> bool:
@@ -134,12 +136,17 @@ class HttpDecoder:
         if self.broken is not None:
             return []
         self._buf += data
-        pos = 0
+        pos, heads, ended = 0, 0, 0
         while self.broken is None and pos < len(self._buf):
             step = self._step(pos, ts_ns)
             if step == pos:
                 break
             pos = step
+            for msg in self.heads[heads:]:
+                msg.head_end = self._base + pos
+            for msg in self._out[ended:]:
+                msg.end = self._base + pos
+            heads, ended = len(self.heads), len(self._out)
         del self._buf[:pos]
         self._base += pos
         out, self._out = self._out, []

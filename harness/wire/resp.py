@@ -180,19 +180,26 @@ class RespDecoder:
         self._attributes: tuple[Frame, ...] = ()  # for the next top-level frame
         self._left = budget
         self._out: list[Frame] = []
+        self.ends: list[int] = []  # stream offset just past each frame the last feed returned
 
     def feed(self, data: bytes) -> list[Frame]:
-        """Decode what ``data`` completes; returns the top-level frames, in order."""
+        """Decode what ``data`` completes; returns the top-level frames, in order.
+
+        :attr:`ends` then holds, for each, the stream offset just past its last byte.
+        """
         self.fed += len(data)
         if self.broken is not None:
             return []
         self._buf += data
         pos = 0
+        ends = self.ends = []
         while self.broken is None and pos < len(self._buf):
             step = self._take_string(pos) if self._string else self._take_line(pos)
             if step == pos:
                 break
             pos = step
+            if len(ends) < len(self._out):  # a step completes at most one top-level frame
+                ends.append(self._base + pos)
         del self._buf[:pos]
         self._base += pos
         out, self._out = self._out, []
@@ -624,3 +631,34 @@ def _payload_detail(payload: Frame) -> dict[str, Any]:
         if isinstance(fields.get(key), str):
             detail[name] = fields[key][:TEXT_LIMIT]
     return detail
+
+
+def command_targets(args: tuple[Frame, ...]) -> tuple[str, tuple[str, ...]]:
+    """``(NAME, targets)`` of a command's argument frames: every channel of a (P|S)SUBSCRIBE
+    or PUBLISH family command, otherwise the key :func:`_command_target` finds (if any)."""
+    name = args[0].text().upper() if args and args[0].type in TEXTS else ""
+    if not name:
+        return "", ()
+    if name in _SUBSCRIBING:
+        return name, tuple(a.text(TARGET_LIMIT) for a in args[1:])
+    target = _command_target(name, args, {})
+    return name, (target,) if target else ()
+
+
+def push_channel(frame: Frame) -> tuple[str, str] | None:
+    """``(kind, channel)`` of a frame shaped like a pushed message (``message``, ``pmessage``,
+    ``smessage``, a (un)subscribe confirmation), else None; whether the connection is in
+    subscribed mode is the caller's to know."""
+    items = frame.value
+    if frame.type not in (RespType.PUSH, RespType.ARRAY) or not items or len(items) < 2:
+        return None
+    kind = items[0].text().lower() if items[0].type in TEXTS else ""
+    if kind not in _PUBSUB_KINDS:
+        return None
+    at = 2 if kind == "pmessage" and len(items) > 2 else 1
+    return kind, items[at].text(TARGET_LIMIT)
+
+
+_SUBSCRIBING: Final = frozenset(
+    {"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE"}
+)

@@ -280,6 +280,39 @@ def list_scenarios() -> None:
     Console().print(table)
 
 
+@app.command("fault-kinds")
+def list_fault_kinds(
+    as_json: Annotated[bool, typer.Option("--json", help="the kinds as JSON")] = False,
+) -> None:
+    """List the fault kinds (built in and plug-ins): what each does, where it acts, its
+    parameters with defaults. Use them as ``Fault(name, kind, **params)``."""
+    from harness.faults.kinds import registry
+
+    kinds = registry()
+    if as_json:
+        rows = [_kind_dict(kind) for _, kind in sorted(kinds.items())]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="fault kinds")
+    for column in ("kind", "acts on", "what it does", "parameters (default)"):
+        table.add_column(column)
+    for name, kind in sorted(kinds.items()):
+        params = ", ".join(f"{key}={p.default!r}" for key, p in kind.params.items())
+        table.add_row(name, str(_kind_dict(kind)["acts_on"]), kind.summary, params or "-")
+    Console(width=160).print(table)
+
+
+def _kind_dict(kind: object) -> dict[str, object]:
+    from harness.faults.kinds.base import FaultType, Layer
+
+    assert isinstance(kind, FaultType)
+    acts_on = "the listening socket" if kind.layer is Layer.LISTENER else "stream bytes"
+    if kind.layer is Layer.MESSAGE:
+        acts_on = f"{getattr(kind, 'protocol', '')} {getattr(kind, 'stream', '')} messages"
+    params = {key: {"default": p.default, "doc": p.doc} for key, p in kind.params.items()}
+    return {"kind": kind.name, "acts_on": acts_on, "summary": kind.summary, "params": params}
+
+
 LangOption = Annotated[str, typer.Option("--lang", help="report language: en or ko")]
 
 

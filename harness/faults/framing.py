@@ -58,7 +58,8 @@ class Framer(Protocol):
         """The proxy answered a message itself (the server never saw it)."""
 
     def truncate(self, framed: Framed, keep_bytes: int) -> None:
-        """Cut the server's answer to ``framed`` after ``keep_bytes`` of its body."""
+        """Cut the server's answer to ``framed`` (about to be forwarded) after
+        ``keep_bytes`` of its body."""
 
     def cut_at(self, framed: Framed) -> int | None:
         """For a downstream message: the body bytes to keep before closing, if it is cut."""
@@ -182,7 +183,7 @@ class HttpFramer:
         return None
 
     def truncate(self, framed: Framed, keep_bytes: int) -> None:
-        self._cuts[len(self._methods) - 1] = keep_bytes
+        self._cuts[len(self._methods)] = keep_bytes  # the answer to the next one forwarded
 
     def cut_at(self, framed: Framed) -> int | None:
         return self._cuts.pop(framed.seq, None) if framed.seq >= 0 else None

@@ -103,8 +103,9 @@ class Variant:
     fresh_connections: bool = False
     #: Verdicts the diagnosis must confirm as consequences of the expected causes.
     consequences: tuple[str, ...] = ()
-    #: A controller command to run this variant against instead of the stack's (a component
-    #: with the behaviour under study, e.g. ``examples/legacy-controller/run``).
+    #: A controller command to run this variant against instead of the reference one (a
+    #: component with the behaviour under study, e.g. ``examples/legacy-controller/run``);
+    #: a controller the harness runs under test (``--controller``) takes its place.
     controller_command: str | None = None
 
 

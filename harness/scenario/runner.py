@@ -274,7 +274,9 @@ class ScenarioHarness:
             worker_env,
             variant.workers,
             require_workers=not slow_start,
-            controller_command=variant.controller_command,
+            # A component the harness was given is under test in every variant; otherwise a
+            # variant may bring the controller whose behaviour it studies.
+            controller_command=self.commands[0] or variant.controller_command,
         )
 
     def _clear_state(self, stack: Stack) -> None:

@@ -314,6 +314,34 @@ def _kind_dict(kind: object) -> dict[str, object]:
 
 
 LangOption = Annotated[str, typer.Option("--lang", help="report language: en or ko")]
+ControllerOption = Annotated[
+    str | None,
+    typer.Option(metavar="CMD", help="a controller under test in place of the reference one"),
+]
+WorkerOption = Annotated[
+    str | None,
+    typer.Option(metavar="CMD", help="a worker under test in place of the reference one"),
+]
+ControllerImageOption = Annotated[
+    str | None,
+    typer.Option(metavar="IMAGE", help="a controller under test as a container image"),
+]
+WorkerImageOption = Annotated[
+    str | None,
+    typer.Option(metavar="IMAGE", help="a worker under test as a container image"),
+]
+
+
+def _component(role: str, command: str | None, image: str | None) -> str | None:
+    """The command of a component under test, given as a command or an image (not both)."""
+    if command and image:
+        err.print(f"[red]give --{role} or --{role}-image, not both[/]")
+        raise typer.Exit(2)
+    if image:
+        from harness.image_component import image_command
+
+        return image_command(image)
+    return command
 
 
 @app.command("replay")
@@ -336,21 +364,21 @@ def replay_command(
     redis_url: RedisUrlOption = None,
     aws_endpoint_url: AwsUrlOption = None,
     region: RegionOption = defaults.REGION,
-    controller: Annotated[
-        str | None,
-        typer.Option(metavar="CMD", help="a controller under test in place of the reference one"),
-    ] = None,
-    worker: Annotated[
-        str | None,
-        typer.Option(metavar="CMD", help="a worker under test in place of the reference one"),
-    ] = None,
+    controller: ControllerOption = None,
+    worker: WorkerOption = None,
+    controller_image: ControllerImageOption = None,
+    worker_image: WorkerImageOption = None,
 ) -> None:
     """Replay scenarios (embedded stack by default); write reports and print each verdict.
 
-    With ``--controller`` / ``--worker`` the scenarios run against your component (started
-    under the platform's environment contract, behind the same fault proxies) and the
-    diagnosis names what it does wrong; a scenario whose expected verdicts do not hold exits 1.
+    With ``--controller`` / ``--worker`` (a command) or ``--controller-image`` /
+    ``--worker-image`` (run with ``docker run`` on the host network) the scenarios run
+    against your component (started under the platform's environment contract, behind the
+    same fault proxies) and the diagnosis names what it does wrong; a scenario whose
+    expected verdicts do not hold exits 1.
     """
+    controller = _component("controller", controller, controller_image)
+    worker = _component("worker", worker, worker_image)
     logging.basicConfig(level=logging.WARNING)
     install_signal_handlers(_STOP_SIGNALS)
     if all_ == (name is not None):
@@ -674,18 +702,19 @@ def _print_outcomes(outcomes: list[Outcome], bundle: Callable[[Scenario], Path])
 
 @app.command("conformance")
 def conformance_command(
-    controller: Annotated[
-        str | None, typer.Option("--controller", help="command replacing the controller")
-    ] = None,
-    worker: Annotated[
-        str | None, typer.Option("--worker", help="command replacing the workers")
-    ] = None,
+    controller: ControllerOption = None,
+    worker: WorkerOption = None,
+    controller_image: ControllerImageOption = None,
+    worker_image: WorkerImageOption = None,
     out: Annotated[
         Path | None, typer.Option(help="report directory (default runs/conformance-<time>)")
     ] = None,
 ) -> None:
-    """Check the platform's invariants on the stack with the given components (the
-    reference when none is given); one PASS/FAIL line per invariant, exit 1 on a FAIL."""
+    """Check the platform's invariants on the stack with the given components (a command,
+    or an image run on the host network; the reference when none is given); one PASS/FAIL
+    line per invariant, exit 1 on a FAIL."""
+    controller = _component("controller", controller, controller_image)
+    worker = _component("worker", worker, worker_image)
     from harness import conformance
     from harness.scenario.runner import ScenarioHarness
 

@@ -2,13 +2,15 @@
 # Build the local stand-in images where no image registry is reachable; reuse them when present.
 #
 #   scripts/build-images.sh            # builds what is missing, prints the build time
-#   FORCE=1 scripts/build-images.sh    # rebuilds all four
+#   FORCE=1 scripts/build-images.sh    # rebuilds all five
 #
 #   nanogrid/python:local      Debian bookworm python3: the Docker runtime's function image
 #   nanogrid/redis:local       Debian bookworm redis-server on 6379 (stand-in for redis:7)
 #   nanogrid/moto:local        moto's server on 4566 (a second AWS emulator)
 #   nanogrid/localstack:local  LocalStack (localstack-core from the package index) on 4566,
 #                              stand-in for localstack/localstack:4.x; see below
+#   nanogrid/legacy-controller:local  examples/legacy-controller as a component image
+#                              (FROM the moto image, redis-py added offline)
 #
 # Needs root, debootstrap and a running Docker engine. The Debian mirror is read from this
 # machine's apt sources (override: MIRROR=...). Python packages are downloaded on the host with
@@ -32,6 +34,7 @@ PYTHON_IMAGE=nanogrid/python:local
 REDIS_IMAGE=nanogrid/redis:local
 MOTO_IMAGE=nanogrid/moto:local
 LOCALSTACK_IMAGE=nanogrid/localstack:local
+LEGACY_IMAGE=nanogrid/legacy-controller:local
 MOTO_SPEC=${MOTO_SPEC:-"moto[server]>=5.1,<6"}
 LOCALSTACK_VERSION=${LOCALSTACK_VERSION:-4.14.0}
 LOCALSTACK_SPEC="localstack-core[runtime]==$LOCALSTACK_VERSION"
@@ -71,11 +74,12 @@ mirror() {
 }
 
 missing=()
-for image in "$PYTHON_IMAGE" "$REDIS_IMAGE" "$MOTO_IMAGE" "$LOCALSTACK_IMAGE"; do
+IMAGES=("$PYTHON_IMAGE" "$REDIS_IMAGE" "$MOTO_IMAGE" "$LOCALSTACK_IMAGE" "$LEGACY_IMAGE")
+for image in "${IMAGES[@]}"; do
     if [[ -n ${FORCE:-} ]] || ! present "$image"; then missing+=("$image"); fi
 done
 if [[ ${#missing[@]} -eq 0 ]]; then
-    log "all images present: $PYTHON_IMAGE $REDIS_IMAGE $MOTO_IMAGE $LOCALSTACK_IMAGE"
+    log "all images present: ${IMAGES[*]}"
     exit 0
 fi
 
@@ -157,9 +161,20 @@ build_localstack() {
         'CMD ["/opt/localstack/bin/python", "-m", "localstack.runtime.main"]'
 }
 
+build_legacy() {  # from the moto image (built first when missing: it comes earlier)
+    local context=$work/legacy-controller
+    mkdir -p "$context/wheels"
+    cp "$ROOT/examples/legacy-controller/Dockerfile" "$ROOT/examples/legacy-controller/controller.py" \
+        "$context/"
+    "$PIP" download --quiet --only-binary=:all: --python-version 3.11 -d "$context/wheels" \
+        "redis>=5.2,<9" "async-timeout>=4.0.3" 2> >(grep -v 'is ignored: it is neither' >&2)
+    docker build --quiet --label "nanogrid.recipe=$RECIPE" -t "$LEGACY_IMAGE" "$context" >/dev/null
+    log "built $LEGACY_IMAGE ($(docker image inspect --format '{{.Size}}' "$LEGACY_IMAGE" | numfmt --to=iec))"
+}
+
 bookworm=()
 for image in "${missing[@]}"; do
-    [[ $image == "$LOCALSTACK_IMAGE" ]] || bookworm+=("$image")
+    [[ $image == "$LOCALSTACK_IMAGE" || $image == "$LEGACY_IMAGE" ]] || bookworm+=("$image")
 done
 if [[ ${#bookworm[@]} -gt 0 ]]; then
     rootfs=$work/rootfs
@@ -176,6 +191,8 @@ for image in "${missing[@]}"; do
         build_moto "$rootfs" ;;
     "$LOCALSTACK_IMAGE")
         build_localstack ;;
+    "$LEGACY_IMAGE")
+        build_legacy ;;
     esac
 done
 log "built ${missing[*]} in $((SECONDS - began))s"

@@ -2,7 +2,9 @@
 
 Because the fault set is read per chunk, a fault added while a connection is open (a
 long-lived Redis SUBSCRIBE) acts on that connection's next byte. A wire tap, if given, sees
-each chunk as read, before any fault acts on it.
+the connection as a capture on the client's host would: what the client sent, as read
+before any fault acts on it, and what the client received, as written after every fault (a
+reply dropped on the way never appears; a delayed one appears when it arrived).
 """
 
 from __future__ import annotations
@@ -172,8 +174,8 @@ class Link:
         try:
             while data := await reader.read(CHUNK):
                 self.bytes[stream] += len(data)
-                if self._tap is not None:  # the tap never raises, never changes data
-                    self._tap.feed(stream.value, data, time.time_ns())
+                if stream is Direction.UPSTREAM:
+                    self._observe(stream, data)
                 if framing is None:
                     await self._forward(stream, data, writer)
                 else:
@@ -204,8 +206,7 @@ class Link:
             if pause > 0:
                 await asyncio.sleep(pause)
             if piece:
-                writer.write(piece)
-                await writer.drain()
+                await self.deliver(stream, piece)
         if end is not None:
             self._end(*end)
 
@@ -221,9 +222,20 @@ class Link:
                 if ctx.end is not None:
                     self._end(*ctx.end)
 
-    def writer(self, stream: Direction) -> asyncio.StreamWriter:
-        """The writer of ``stream`` (upstream: to the server; downstream: to the client)."""
-        return self._writers[stream]
+    async def deliver(self, stream: Direction, data: bytes) -> None:
+        """Write ``data`` to the end of ``stream`` (upstream: the server; downstream: the
+        client), past every fault."""
+        if stream is Direction.DOWNSTREAM:
+            self._observe(stream, data)
+        writer = self._writers[stream]
+        writer.write(data)
+        await writer.drain()
+
+    def _observe(self, stream: Direction, data: bytes) -> None:
+        """Feed the wire tap as a capture on the client's host would see the connection:
+        what the client sent (before any fault) and what it received (after every fault)."""
+        if self._tap is not None:  # the tap never raises, never changes data
+            self._tap.feed(stream.value, data, time.time_ns())
 
     def forward(self, stream: Direction, data: bytes) -> Coroutine[Any, Any, None]:
         """Send ``data`` on ``stream`` through the stream kinds acting now."""

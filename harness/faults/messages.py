@@ -155,9 +155,7 @@ class MessageStream:
         if self._link.ending:
             return
         self._framer.answered_in_place()
-        writer = self._link.writer(Direction.DOWNSTREAM)
-        writer.write(answer)
-        await writer.drain()
+        await self._link.deliver(Direction.DOWNSTREAM, answer)
 
     async def _dispatch(self, size: int, *, forward: bool) -> None:
         data = bytes(self._buf[:size])

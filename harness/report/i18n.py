@@ -323,6 +323,9 @@ PHRASES_KO: dict[str, str] = {
     ),
     "nosub.dropped": "Controller의 구독이 {ts}에 끊김",
     "nosub.late": "Controller가 게시 이후인 {ts}에야 구독함",
+    "nosub.late_confirmed": (
+        "Controller는 게시 전인 {asked}에 구독을 요청했지만, 구독 확인은 게시 이후인 {ts}에야 받음"
+    ),
     "nosub.lost": "결과가 유실되어 Controller가 {status}로 응답함",
     "nosub.not_sent": "작업이 전송되지 않아 게시된 것이 없음",
     "nosub.reached": "모든 PUBLISH가 구독자에게 도달함 (처음: {ts}에 수신자 {n}명)",

@@ -94,7 +94,7 @@ def test_unreadable_evidence_is_a_clear_error_naming_the_file(tmp_path: Path) ->
     junk.write_bytes(b"\x00\x01\x02" * 100)
     result = CliRunner().invoke(app, ["diagnose", str(junk)])
     assert result.exit_code == 2
-    assert "junk.bin" in result.output
+    assert "junk.bin" in result.output.replace("\n", "")  # rich wraps a long path
 
 
 def test_a_run_directory_rediagnosed_and_as_text_logs_keeps_its_verdicts(tmp_path: Path) -> None:

@@ -268,6 +268,16 @@ def _subscribed_ns(facts: RunFacts, req: RequestFacts, items: list[EvidenceItem 
     return 0
 
 
+def _confirmed_ns(facts: RunFacts, req: RequestFacts, items: list[EvidenceItem | None]) -> int:
+    """When the controller's connection received the confirmation of its subscription (the
+    wire), else 0; adds the witness to ``items``."""
+    for call in facts.wire.redis_calls("controller"):
+        if call.name == "SUBSCRIBE" and call.target == req.channel and call.end_ns:
+            items.append(wire_item(facts, call))
+            return call.end_ns
+    return 0
+
+
 def _why_no_receiver(
     facts: RunFacts, req: RequestFacts, published: int, items: list[EvidenceItem | None]
 ) -> tuple[str, list[Phrase]]:
@@ -277,6 +287,14 @@ def _why_no_receiver(
     if subscribed > published:
         en = "the controller subscribed only at {ts}, after the publish"
         return "late_subscription", [phrase("nosub.late", en, ts=at(subscribed))]
+    confirmed = _confirmed_ns(facts, req, items)
+    if confirmed > published:
+        en = (
+            "the controller asked to subscribe at {asked}, before the publish, but its "
+            "subscription was confirmed only at {ts}, after it"
+        )
+        why = phrase("nosub.late_confirmed", en, asked=at(subscribed), ts=at(confirmed))
+        return "late_subscription", [why]
     if lost := req.wait_events(sc.EV_CONNECTION_LOST):
         items += [event_item(facts, s, sc.EV_CONNECTION_LOST) for s in req.named(sc.SPAN_WAIT)]
         en = "the controller's subscription was lost at {ts}"

@@ -29,6 +29,10 @@ def _from_worker(cause: Verdict, effect: Verdict) -> bool:
     return any(str(c).startswith("worker") for c in cause.detail.get("components", []))
 
 
+def _from_controller(cause: Verdict, effect: Verdict) -> bool:
+    return "controller" in cause.detail.get("components", [])
+
+
 def _worker_sqs(cause: Verdict, effect: Verdict) -> bool:
     # Only failures while the task waited explain it: the rule's own reason says so.
     return (
@@ -64,6 +68,7 @@ CAUSES: dict[str, tuple[tuple[str, Condition], ...]] = {
         ("WORKER_CRASHED", _unredelivered),
     ),
     "RESULT_PUBLISHED_WITHOUT_SUBSCRIBER": (("REDIS_UNREACHABLE", _dropped_subscriber),),
+    "RESULT_MESSAGE_LOST": (("REDIS_UNREACHABLE", _from_controller),),
 }
 
 

@@ -42,6 +42,7 @@ SILENT = frozenset(
         "AWS_UNREACHABLE",
         "REDIS_UNREACHABLE",
         "RESULT_PUBLISHED_WITHOUT_SUBSCRIBER",
+        "RESULT_MESSAGE_LOST",
     }
 )
 

@@ -12,6 +12,9 @@ code                                    confirmed when the evidence shows ...
 ``RESULT_PUBLISHED_WITHOUT_SUBSCRIBER`` PUBLISH reached 0 receivers while the controller
                                         was still waiting: late subscription or a dropped
                                         subscriber (memo hypothesis 3)
+``RESULT_MESSAGE_LOST``                 PUBLISH counted the controller's subscription, but
+                                        the pushed message never reached the controller's
+                                        connection (its own wire)
 ``RESULT_AFTER_DEADLINE``               the result came after the controller had stopped
                                         waiting: the timeout's consequence, not its cause
 ``REDIS_UNREACHABLE``                   a component could not reach Redis; the detail names
@@ -84,6 +87,13 @@ VERDICTS: dict[str, VerdictInfo] = {
         "PUBLISH reached 0 receivers: the controller subscribed late or lost its subscription.",
         "Subscribe and wait for the confirmation before sending the task; also store the "
         "result under result:{requestId} and read it after subscribing.",
+    ),
+    "RESULT_MESSAGE_LOST": VerdictInfo(
+        "Result message lost",
+        "Redis delivered the result to the controller's subscription, but the message never "
+        "reached the controller: lost between Redis and the controller.",
+        "Keep reading the stored result:{requestId} while waiting (it recovers the result); "
+        "look at what sits between the controller and Redis (a proxy, a client-side buffer).",
     ),
     "RESULT_AFTER_DEADLINE": VerdictInfo(
         "Result after the deadline",

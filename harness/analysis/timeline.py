@@ -206,9 +206,7 @@ def _fault_rows(facts: RunFacts, start: int, end: int) -> Iterator[_Raw]:
         if ev.connection is not None:
             parts.append(f"conn #{ev.connection}")
         parts += [f"{k}={v}" for k, v in ev.detail.items() if k != "name"]
-        status = (
-            "error" if ev.event in _HIT_EVENTS else "done"
-        )
+        status = "error" if ev.event in _HIT_EVENTS else "done"
         text = " ".join(p for p in parts if p)
         event = f"{ev.event} {ev.fault or ''}".strip()
         yield ev.ts_ns, ev.proxy, "fault", event, text, fault_ref(index), status

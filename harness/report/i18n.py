@@ -323,6 +323,19 @@ PHRASES_KO: dict[str, str] = {
     ),
     "nosub.dropped": "Controller의 구독이 {ts}에 끊김",
     "nosub.late": "Controller가 게시 이후인 {ts}에야 구독함",
+    "lost.delivered": (
+        "게시된 모든 결과가 Controller에 도달함 (연결의 기록, 또는 Controller 자신의 'message received')"
+    ),
+    "lost.unknown": (
+        "Controller 자신의 연결이 받은 것에 대한 기록이 없음: Controller의 Redis 경로에 둔 "
+        "디코딩 프록시(또는 캡처)가 판단할 수 있음"
+    ),
+    "lost.never": (
+        "PUBLISH가 {ts}에 수신자를 셌고 Controller의 구독은 {sub}에 확인되었지만, 그 연결은 "
+        "메시지를 받지 못함"
+    ),
+    "lost.recovered": "Controller는 저장된 결과를 읽어 {status}로 응답함",
+    "lost.lost": "결과가 유실되어 Controller가 {status}로 응답함",
     "nosub.late_confirmed": (
         "Controller는 게시 전인 {asked}에 구독을 요청했지만, 구독 확인은 게시 이후인 {ts}에야 받음"
     ),
@@ -387,6 +400,11 @@ VERDICTS_KO: dict[str, tuple[str, str]] = {
         "구독자 없이 게시된 결과",
         "작업을 보내기 전에 구독하고 확인을 기다리세요. 결과를 "
         "result:{requestId}에도 저장하고 구독 후 읽으세요.",
+    ),
+    "RESULT_MESSAGE_LOST": (
+        "유실된 결과 메시지",
+        "대기 중에도 저장된 result:{requestId}를 계속 읽으세요(결과를 복구함). Controller와 "
+        "Redis 사이에 있는 것(프록시, 클라이언트 버퍼)을 살펴보세요.",
     ),
     "RESULT_AFTER_DEADLINE": (
         "기한 이후에 게시된 결과",

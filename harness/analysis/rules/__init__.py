@@ -12,6 +12,7 @@ from harness.analysis.rules.delivery import (
     FailedNotPropagated,
     PublishedWithoutSubscriber,
     ResultAfterDeadline,
+    ResultMessageLost,
 )
 from harness.analysis.rules.function import (
     FUNCTION_FAILED,
@@ -30,6 +31,7 @@ RULES: tuple[Rule, ...] = (
     FUNCTION_FAILED,
     FailedNotPropagated(),
     PublishedWithoutSubscriber(),
+    ResultMessageLost(),
     ResultAfterDeadline(),
     REDIS_UNREACHABLE,
     AWS_UNREACHABLE,

@@ -1,5 +1,6 @@
 """Rules about getting the result back: FAILED_NOT_PROPAGATED (the memo's hypothesis 1),
-RESULT_PUBLISHED_WITHOUT_SUBSCRIBER (hypothesis 3) and RESULT_AFTER_DEADLINE.
+RESULT_PUBLISHED_WITHOUT_SUBSCRIBER (hypothesis 3), RESULT_MESSAGE_LOST and
+RESULT_AFTER_DEADLINE.
 
 The controller's own deadline separates the last two: a PUBLISH that reached nobody while
 the controller still waited is a lost result (late or dropped subscription); one that came
@@ -23,6 +24,7 @@ from harness.analysis.rules.base import (
     verdict,
     wire_item,
 )
+from harness.analysis.wire import WireCall
 from harness.evidence import log_time_ns
 from harness.wire.model import KIND_MESSAGE
 from nanogrid.telemetry import semconv as sc
@@ -64,14 +66,25 @@ def _pushed_to_controller(facts: RunFacts, req: RequestFacts) -> list[int]:
     ]
 
 
+def _controller_subscription(facts: RunFacts, req: RequestFacts) -> WireCall | None:
+    """The controller's SUBSCRIBE to the request's channel, confirmed, on its own wire."""
+    for call in facts.wire.redis_calls("controller"):
+        if call.name == "SUBSCRIBE" and call.target == req.channel and call.end_ns:
+            return call
+    return None
+
+
 def _reached_controller(facts: RunFacts, req: RequestFacts) -> bool:
-    """The result reached the controller while it waited: a receiver counted by PUBLISH,
-    the controller's own "ignored" event, or the message on the controller's wire."""
-    return (
-        any(n > 0 and _in_time(req, ts) for ts, n in req.receivers)
-        or bool(req.wait_events(sc.EV_MESSAGE_IGNORED))
-        or any(_in_time(req, ts) for ts in _pushed_to_controller(facts, req))
-    )
+    """The result reached the controller while it waited: the controller's own "ignored"
+    event, the message on the controller's wire, or (when that wire does not show the
+    subscription) a receiver counted by PUBLISH."""
+    if req.wait_events(sc.EV_MESSAGE_IGNORED):
+        return True
+    if any(_in_time(req, ts) for ts in _pushed_to_controller(facts, req)):
+        return True
+    if _controller_subscription(facts, req) is not None:
+        return False  # its connection shows what it received: the message was not among it
+    return any(n > 0 and _in_time(req, ts) for ts, n in req.receivers)
 
 
 #: Why a rule about the deadline cannot decide: the TIMEOUT has no time.
@@ -300,6 +313,67 @@ def _why_no_receiver(
         en = "the controller's subscription was lost at {ts}"
         return "dropped_subscriber", [phrase("nosub.dropped", en, ts=at(lost[0][0]))]
     return "unknown", []
+
+
+class ResultMessageLost:
+    """PUBLISH counted the controller's subscription, but the pushed message never reached
+    the controller's connection: lost between Redis and the controller."""
+
+    code = "RESULT_MESSAGE_LOST"
+
+    def __call__(self, facts: RunFacts, baseline: RunFacts | None) -> Verdict:
+        seen = False
+        for req in facts.requests:
+            counted = [ts for ts, n in req.receivers if n > 0 and _in_time(req, ts)]
+            subscription = _controller_subscription(facts, req)
+            if counted and subscription is not None:
+                seen = True
+                if not _pushed_to_controller(facts, req):
+                    return self._confirmed(facts, req, counted[0], subscription)
+            elif req.wait_events(sc.EV_MESSAGE_RECEIVED) or req.wait_events(sc.EV_MESSAGE_IGNORED):
+                seen = True  # the controller itself tells it received the pushed message
+        if seen and all(
+            r.wait_events(sc.EV_MESSAGE_RECEIVED)
+            or r.wait_events(sc.EV_MESSAGE_IGNORED)
+            or _pushed_to_controller(facts, r)
+            for r in facts.requests
+            if r.receivers
+        ):
+            because = [
+                phrase(
+                    "lost.delivered",
+                    "every published result reached the controller (its connection's record, "
+                    "or its own 'message received')",
+                )
+            ]
+            return verdict(self.code, RULED_OUT, [], because)
+        because = [
+            phrase(
+                "lost.unknown",
+                "no record of what the controller's own connection received: a decoding "
+                "proxy (or a capture) on the controller's Redis path would decide",
+            )
+        ]
+        return verdict(self.code, UNKNOWN, [], because)
+
+    def _confirmed(
+        self, facts: RunFacts, req: RequestFacts, published: int, subscription: WireCall
+    ) -> Verdict:
+        items = _publish_items(facts, req)
+        items.append(wire_item(facts, subscription))
+        en = (
+            "PUBLISH counted a receiver at {ts}, the controller's subscription confirmed at "
+            "{sub}, yet its connection never received the message"
+        )
+        because = [phrase("lost.never", en, ts=at(published), sub=at(subscription.end_ns))]
+        if req.client_status in ("SUCCESS", "FAILED"):
+            en = "the controller still answered {status}: it read the stored result"
+            however = [phrase("lost.recovered", en, status=req.client_status)]
+        else:
+            items += _timeout_items(facts, req)
+            en = "the result was lost and the controller answered {status}"
+            however = [phrase("lost.lost", en, status=req.client_status)]
+        return verdict(self.code, CONFIRMED, items, because, however)
 
 
 class ResultAfterDeadline:

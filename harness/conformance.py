@@ -22,7 +22,14 @@ from pathlib import Path
 from harness.evidence import CallRecord, Evidence, load
 from harness.scenario.catalogue import find
 from harness.scenario.runner import ScenarioHarness
-from harness.wire.model import KIND_COMMAND, KIND_REQUEST, KIND_SUBSCRIBED, WireEvent
+from harness.wire.model import (
+    DETAIL_MESSAGE_IDS,
+    KIND_COMMAND,
+    KIND_REQUEST,
+    KIND_RESPONSE,
+    KIND_SUBSCRIBED,
+    WireEvent,
+)
 from nanogrid import defaults
 
 logger = logging.getLogger(__name__)
@@ -152,22 +159,30 @@ def judge_redis_down(evidence: Evidence) -> Finding:
 
 
 def judge_redelivered(evidence: Evidence) -> Finding:
+    """The task came back (its first delete refused) and its result was published once."""
     run = _last(evidence, "run")
     key = defaults.result_key(str(_run_id(evidence)))
     published = [
         e for e in _wire(evidence, "worker->redis", KIND_COMMAND, "PUBLISH") if e.target == key
     ]
-    crashed = [
-        c.component
-        for c in evidence.components
-        if c.component.startswith("worker") and c.ended_ns and not c.stopped
-    ]
-    ok = run is not None and run.body.get("status") == "SUCCESS" and len(published) == 1
-    return Finding(
-        ok,
-        f"{len(crashed)} worker(s) exited unasked: {_seen(run)}; "
-        f"{len(published)} result(s) published",
+    sent = {
+        str(mid)
+        for e in _wire(evidence, "controller->sqs", KIND_RESPONSE, SEND_MESSAGE)
+        for mid in e.detail.get(DETAIL_MESSAGE_IDS) or []
+    }
+    deliveries = sum(
+        1
+        for e in _wire(evidence, "worker->sqs", KIND_RESPONSE, "SQS.ReceiveMessage")
+        for mid in e.detail.get(DETAIL_MESSAGE_IDS) or []
+        if str(mid) in sent
     )
+    seen = (
+        f"{_seen(run)}; task delivered {deliveries} time(s); {len(published)} result(s) published"
+    )
+    if deliveries < 2:
+        return Finding(False, f"no redelivery happened, so it cannot be judged: {seen}")
+    ok = run is not None and run.body.get("status") == "SUCCESS" and len(published) == 1
+    return Finding(ok, seen)
 
 
 INVARIANTS: tuple[Invariant, ...] = (
@@ -197,7 +212,10 @@ INVARIANTS: tuple[Invariant, ...] = (
         judge_redis_down,
     ),
     Invariant(
-        "redelivery-once", "a redelivered task runs once", "worker-crash-mid-run", judge_redelivered
+        "redelivery-once",
+        "a redelivered task runs once",
+        "sqs-delete-refused-for-worker",
+        judge_redelivered,
     ),
 )
 

@@ -60,6 +60,9 @@ class Workload:
     ``via`` is ``upload`` (POST /upload) or ``s3`` (the memo's way: straight into S3 plus a
     three-field item).
     ``restart_redis_after`` restarts Redis that many seconds into the run.
+    ``await_redelivery_s`` keeps the run open after the answer, at most that long, until the
+    wire shows SQS delivering the task a second time and a DeleteMessage answered after it
+    (the platform's handling of a redelivered task is part of the run).
     """
 
     artifact: str = "memo_function_zip"
@@ -70,6 +73,7 @@ class Workload:
     timeout_seconds: int | None = None
     restart_redis_after: float | None = None
     settle_seconds: float = 4.0  # how long to wait for a late result after the answer
+    await_redelivery_s: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,13 @@ from harness.scenario.client import ScenarioClient, new_function_id
 from harness.scenario.model import Scenario, Variant
 from harness.scenario.network import ProxiedNetwork
 from harness.stack import Stack, StackConfig, wait_until
-from harness.wire.model import WireRecorder
+from harness.wire.model import (
+    DETAIL_MESSAGE_IDS,
+    DETAIL_STATUS,
+    KIND_RESPONSE,
+    WireEvent,
+    WireRecorder,
+)
 from nanogrid.telemetry import REQUEST_ID
 from nanogrid.telemetry import semconv as sc
 
@@ -251,7 +257,19 @@ class ScenarioHarness:
             if timer is not None:
                 timer.join()
         client.settle(run, workload.settle_seconds if run.httpStatus == 202 else 0.0)
+        if workload.await_redelivery_s:
+            self._await_redelivery(workload.await_redelivery_s)
         return [*ids, *([run.requestId] if run.requestId else [])]
+
+    def _await_redelivery(self, timeout: float) -> None:
+        """Wait (bounded) until the wire shows a task delivered twice and a DeleteMessage
+        answered after the second delivery."""
+        _, network = self._parts()
+
+        def redelivered() -> bool:
+            return redelivery_settled(network.wire.events)
+
+        wait_until(redelivered, timeout=timeout, interval=0.1)
 
     def _reset(self, variant: Variant, run_dir: Path) -> None:
         stack, network = self._parts()
@@ -362,6 +380,24 @@ class ScenarioHarness:
                 if log_time_ns(line) <= ended:
                     lines.append({**line, "source": path.stem})
         return sorted(lines, key=lambda line: str(line.get("ts", "")))
+
+
+def redelivery_settled(events: list[WireEvent]) -> bool:
+    """Whether some SQS message was delivered to the workers twice and a DeleteMessage was
+    answered 200 after its second delivery (on the workers' wire)."""
+    deliveries: dict[str, list[int]] = {}
+    deleted: list[int] = []
+    for e in events:
+        if not e.path.startswith("worker") or e.kind != KIND_RESPONSE:
+            continue
+        if e.name == "SQS.ReceiveMessage":
+            for mid in e.detail.get(DETAIL_MESSAGE_IDS) or []:
+                deliveries.setdefault(str(mid), []).append(e.ts_ns)
+        elif e.name == "SQS.DeleteMessage" and e.detail.get(DETAIL_STATUS) == 200:
+            deleted.append(e.ts_ns)
+    return any(
+        len(times) >= 2 and any(t > times[1] for t in deleted) for times in deliveries.values()
+    )
 
 
 def _closer(network: ProxiedNetwork, path: str) -> Callable[[], None]:

@@ -12,7 +12,14 @@ from harness import conformance
 from harness.components import command_argv, command_env
 from harness.evidence import CallRecord, Evidence, load
 from harness.scenario.runner import ScenarioHarness
-from harness.wire.model import KIND_REQUEST, KIND_SUBSCRIBED, WireEvent
+from harness.wire.model import (
+    DETAIL_MESSAGE_IDS,
+    KIND_COMMAND,
+    KIND_REQUEST,
+    KIND_RESPONSE,
+    KIND_SUBSCRIBED,
+    WireEvent,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 LEGACY = ROOT / "examples" / "legacy-controller"
@@ -48,6 +55,29 @@ def test_failed_judge_wants_the_failed_status_relayed(tmp_path):
     relayed = _run_call("r1", 200, {"status": "FAILED", "exitCode": 1})
     assert not conformance.judge_failed(_evidence(tmp_path, [timeout], [])).passed
     assert conformance.judge_failed(_evidence(tmp_path, [relayed], [])).passed
+
+
+def _sqs(ts: int, path: str, name: str, *ids: str) -> WireEvent:
+    return WireEvent(
+        ts, path, 1, "downstream", "http", KIND_RESPONSE, name, "q", {DETAIL_MESSAGE_IDS: list(ids)}
+    )
+
+
+def test_redelivery_judge_wants_a_second_delivery_and_one_publish(tmp_path):
+    calls = [_run_call("r1", 200, {"status": "SUCCESS"})]
+    sent = _sqs(1, "controller->sqs", conformance.SEND_MESSAGE, "m1")
+    taken = _sqs(2, "worker->sqs", "SQS.ReceiveMessage", "m1")
+    again = _sqs(5, "worker->sqs", "SQS.ReceiveMessage", "m1")
+    publish = _wire(3, "worker->redis", KIND_COMMAND, "PUBLISH", "result:r1")
+    once = conformance.judge_redelivered(_evidence(tmp_path, calls, [sent, taken, publish]))
+    assert not once.passed
+    assert once.evidence.startswith("no redelivery happened")
+    ran_once = [sent, taken, publish, again]
+    assert conformance.judge_redelivered(_evidence(tmp_path, calls, ran_once)).passed
+    twice = [*ran_once, _wire(6, "worker->redis", KIND_COMMAND, "PUBLISH", "result:r1")]
+    finding = conformance.judge_redelivered(_evidence(tmp_path, calls, twice))
+    assert not finding.passed
+    assert "task delivered 2 time(s); 2 result(s) published" in finding.evidence
 
 
 def test_upload_judge_wants_a_400(tmp_path):

@@ -281,12 +281,7 @@ class Stack:
             if self.controller is not None:
                 self.controller.stop()
             self.start_controller(controller_env, command)
-        alive = [w for w in self.workers if w.alive]
-        if (
-            worker_env != self.worker_extra
-            or len(alive) != workers
-            or len(alive) != len(self.workers)
-        ):
+        if self.workers_differ(worker_env, workers):
             for worker in self.workers:
                 worker.stop()
             self.workers = []
@@ -294,6 +289,16 @@ class Stack:
                 self.start_worker(worker_env)
             self.worker_extra = dict(worker_env)
         self.wait_healthy(require_workers=require_workers)
+
+    def workers_differ(self, worker_env: Mapping[str, str], workers: int) -> bool:
+        """Whether :meth:`ensure` would replace the workers: their environment or their
+        count differs, or one of them died."""
+        alive = [w for w in self.workers if w.alive]
+        return (
+            worker_env != self.worker_extra
+            or len(alive) != workers
+            or len(alive) != len(self.workers)
+        )
 
     def exports(self) -> dict[str, str]:
         """The shell-sourceable ``KEY=value`` lines ``nanogrid-harness up`` prints."""

@@ -1,47 +1,25 @@
-from __future__ import annotations
+"""The catalogue runs on the ``nanogrid`` pytest plugin (:mod:`harness.pytest_plugin`).
 
-import os
+``run_scenario`` and the session's proxied stack (``nanogrid_stack``, which fails the
+session if a process of it is left behind) are the plugin's, as any project installing the
+package gets them. ``scenario_harness`` stays as the stack's old name for the property
+tests that import it (``tests/properties/conftest.py``).
+"""
+
+from __future__ import annotations
 
 import pytest
 
-from harness.evidence import load
-from harness.procs import descendants, pid_running
-from harness.scenario.play import play
-from harness.scenario.rediagnosis import check_rediagnosis, check_text_logs
-from harness.scenario.runner import ScenarioHarness
-from harness.stack import wait_until
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.has_plugin("nanogrid"):
+        raise pytest.UsageError(
+            "the catalogue needs the nanogrid pytest plugin: install the package "
+            "(`pip install -e .`, as `make` does) and do not pass -p no:nanogrid"
+        )
 
 
 @pytest.fixture(scope="session")
-def scenario_harness(tmp_path_factory):
-    """One proxied stack for the whole catalogue, reset between scenarios."""
-    others = descendants(os.getpid())  # servers of other fixtures in the same session
-    with ScenarioHarness(tmp_path_factory.mktemp("scenarios")) as harness:
-        yield harness
-        started = descendants(os.getpid()) - others
-    left = [pid for pid in started if pid_running(pid)]
-    if not wait_until(lambda: not any(pid_running(pid) for pid in left), timeout=10):
-        pytest.fail(f"processes left behind by the scenario stack: {left}")
-
-
-@pytest.fixture
-def run_scenario(scenario_harness, tmp_path):
-    """Run every variant of a scenario; fail with each problem found in its evidence, and
-    where ``diagnose`` of its run directory, or of its logs as text, disagrees."""
-
-    def run(scenario):
-        outcomes = play(scenario_harness, scenario, tmp_path / scenario.name)
-        control = next((o for o in outcomes if o.variant == scenario.control), None)
-        problems = []
-        for o in outcomes:
-            baseline = load(control.run_dir) if control is not None and control is not o else None
-            problems += [f"{o.variant}: {p}" for p in o.problems]
-            problems += [
-                f"{o.variant}: {p}"
-                for p in check_rediagnosis(o.run_dir, o.diagnosis, baseline)
-                + check_text_logs(o.run_dir, o.diagnosis)
-            ]
-        assert not problems, "\n".join(problems)
-        return outcomes
-
-    return run
+def scenario_harness(nanogrid_stack):
+    """The plugin's session stack, under the name the property tests use."""
+    return nanogrid_stack

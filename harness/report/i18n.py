@@ -324,7 +324,8 @@ PHRASES_KO: dict[str, str] = {
     "nosub.dropped": "Controller의 구독이 {ts}에 끊김",
     "nosub.late": "Controller가 게시 이후인 {ts}에야 구독함",
     "lost.delivered": (
-        "게시된 모든 결과가 Controller에 도달함 (연결의 기록, 또는 Controller 자신의 'message received')"
+        "게시된 모든 결과가 Controller에 도달함 "
+        "(연결의 기록, 또는 Controller 자신의 'message received')"
     ),
     "lost.unknown": (
         "Controller 자신의 연결이 받은 것에 대한 기록이 없음: Controller의 Redis 경로에 둔 "

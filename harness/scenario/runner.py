@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import shutil
 import threading
 import time
@@ -58,13 +59,19 @@ from harness.scenario.network import ProxiedNetwork
 from harness.stack import Stack, StackConfig, wait_until
 from harness.wire.model import (
     DETAIL_MESSAGE_IDS,
+    DETAIL_SEQ,
     DETAIL_STATUS,
+    KIND_CLOSED,
+    KIND_REQUEST,
     KIND_RESPONSE,
     WireEvent,
     WireRecorder,
 )
+from nanogrid import defaults
 from nanogrid.telemetry import REQUEST_ID
 from nanogrid.telemetry import semconv as sc
+
+logger = logging.getLogger(__name__)
 
 #: Timings scaled down so that the catalogue runs in seconds (a controller deadline of 2 s).
 SCENARIO_TIMINGS = {
@@ -173,6 +180,7 @@ class ScenarioHarness:
         self.network: ProxiedNetwork | None = None
         self.stack: Stack | None = None
         self._previous: Variant | None = None
+        self._wire_mark = 0  # where the current run's wire events begin
 
     def __enter__(self) -> ScenarioHarness:
         try:
@@ -200,6 +208,7 @@ class ScenarioHarness:
             shutil.rmtree(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
         marks = self._marks()
+        self._wire_mark = marks.wire
         self._reset(variant, run_dir)
         write_scenario(run_dir, {**scenario.to_dict(), "variant": variant.name})
         if self.backend is not None:
@@ -262,27 +271,30 @@ class ScenarioHarness:
         return [*ids, *([run.requestId] if run.requestId else [])]
 
     def _await_redelivery(self, timeout: float) -> None:
-        """Wait (bounded) until the wire shows a task delivered twice and a DeleteMessage
-        answered after the second delivery."""
+        """Wait (bounded) until this run's wire shows a task delivered twice and a
+        DeleteMessage answered after the second delivery."""
         _, network = self._parts()
 
         def redelivered() -> bool:
-            return redelivery_settled(network.wire.events)
+            return redelivery_settled(network.wire.since(self._wire_mark))
 
         wait_until(redelivered, timeout=timeout, interval=0.1)
 
     def _reset(self, variant: Variant, run_dir: Path) -> None:
         stack, network = self._parts()
         network.clear()
-        self._clear_state(stack)
+        clear_state(stack)
         worker_env = {
             k: v.replace("{run_dir}", str(run_dir)) for k, v in variant.worker_env.items()
         }
-        if self._previous is not None and any(
+        fought = self._previous is not None and any(
             f.path.startswith("worker") for f in self._previous.faults
-        ):
-            for worker in stack.workers:  # a worker that fought a fault may still be retrying
-                worker.kill()  # its spans are written as they end: a kill loses none
+        )
+        if fought or stack.workers_differ(worker_env, variant.workers):
+            # A worker that fought a fault may still be retrying: killed (its spans are
+            # written as they end, a kill loses none). Workers replaced for their knobs or
+            # count stop first, and their last polls are answered before the run begins.
+            stop_workers(stack, network, kill=fought)
         if any(var in KNOBS for var in variant.controller_env) and stack.controller is not None:
             stack.controller.stop()  # restarted: its ready line (with its knobs) is this run's
         # A worker that starts late on purpose is not waited for: the run must meet it late.
@@ -296,19 +308,6 @@ class ScenarioHarness:
             # variant may bring the controller whose behaviour it studies.
             controller_command=self.commands[0] or variant.controller_command,
         )
-
-    def _clear_state(self, stack: Stack) -> None:
-        client = redis.Redis.from_url(stack.endpoints.redis_url, socket_timeout=5)
-        try:
-            for pattern in ("result:*", "stage:*", "claim:*"):
-                keys = list(client.scan_iter(match=pattern, count=500))
-                if keys:
-                    client.delete(*keys)
-        finally:
-            client.close()
-        assert stack.provisioned is not None
-        for url in (stack.provisioned.queue_url, stack.provisioned.dlq_url):
-            drain(stack, url)
 
     def _quiesce(self, run_dir: Path, request_ids: list[str]) -> None:
         """Wait (bounded) until every started ``process`` span of the run's answered requests
@@ -360,26 +359,81 @@ class ScenarioHarness:
 
         wait_until(flushed, timeout=SPAN_FLUSH_TIMEOUT, interval=0.1)
         traces.write_otlp_jsonl(spans, run_dir / TRACE_FILE)
-        write_logs(run_dir, self._log_lines(marks, ended, wanted))
+        write_logs(run_dir, log_lines(stack, marks, ended, wanted))
         wire = [e for e in network.wire.since(marks.wire) if e.ts_ns <= ended]
         WireRecorder(wire).write_jsonl(run_dir / WIRE_FILE)
         write_json_lines(run_dir / COMPONENTS_FILE, stack.lifetimes(marks.ns, ended))
 
-    def _log_lines(self, marks: RunMarks, ended: int, wanted: set[str]) -> list[dict[str, object]]:
-        """The lines written since the run's mark, up to its end, naming no other run's
-        requests."""
-        stack, _ = self._parts()
-        lines: list[dict[str, object]] = []
-        for path in sorted(stack.run_dir.glob("*.log")):
-            if path.stem in ("redis", "moto"):
+
+#: Redis keys of in-flight and finished requests, deleted before each run.
+STATE_KEYS = (f"{defaults.RESULT_PREFIX}*", f"{defaults.STAGE_PREFIX}*", "claim:*")
+#: Log files of the backend's own services: not the platform's evidence.
+SERVICE_LOGS = frozenset({"redis", "moto"})
+#: Where the workers long-poll for tasks.
+SQS_PATH = "worker->sqs"
+#: Seconds beyond the workers' long-poll wait for SQS to answer a stopped worker's poll.
+SETTLE_MARGIN = 5.0
+
+
+def clear_state(stack: Stack) -> None:
+    """Delete every result, stage and claim in Redis and drain both queues."""
+    client = redis.Redis.from_url(stack.endpoints.redis_url, socket_timeout=5)
+    try:
+        for pattern in STATE_KEYS:
+            if keys := list(client.scan_iter(match=pattern, count=500)):
+                client.delete(*keys)
+    finally:
+        client.close()
+    assert stack.provisioned is not None
+    for url in (stack.provisioned.queue_url, stack.provisioned.dlq_url):
+        drain(stack, url)
+
+
+def log_lines(stack: Stack, marks: RunMarks, ended: int, wanted: set[str]) -> list[dict[str, Any]]:
+    """The components' JSON log lines written since ``marks``, up to ``ended``, naming no
+    request outside ``wanted``, each with its ``source`` (the log file's component)."""
+    lines: list[dict[str, Any]] = []
+    for path in sorted(stack.run_dir.glob("*.log")):
+        if path.stem in SERVICE_LOGS:
+            continue
+        for line in appended_json_lines(path, marks.logs.get(path, 0)):
+            rid = line.get(sc.F_REQUEST_ID)
+            if rid and rid not in wanted:
                 continue
-            for line in _json_lines_from(path, marks.logs.get(path, 0)):
-                rid = line.get(sc.F_REQUEST_ID)
-                if rid and rid not in wanted:
-                    continue
-                if log_time_ns(line) <= ended:
-                    lines.append({**line, "source": path.stem})
-        return sorted(lines, key=lambda line: str(line.get("ts", "")))
+            if log_time_ns(line) <= ended:
+                lines.append({**line, "source": path.stem})
+    return sorted(lines, key=lambda line: str(line.get("ts", "")))
+
+
+def stop_workers(stack: Stack, network: ProxiedNetwork, *, kill: bool) -> None:
+    """Stop (or kill) every worker, then wait until SQS has answered their last long polls
+    (seen on the wire): a poll still open when its worker died would take the next run's
+    task. Polls still unanswered after the wait have their connections closed."""
+    for worker in stack.workers:
+        if kill:
+            worker.kill()
+        else:
+            worker.stop()
+    timeout = stack.config.poll_wait + SETTLE_MARGIN
+    if not wait_until(lambda: not unanswered(network.wire.events), timeout, 0.05):
+        logger.warning("a stopped worker's SQS poll was unanswered after %.0fs", timeout)
+        network.close_connections(SQS_PATH, "the worker that sent it is gone")
+
+
+def unanswered(events: list[WireEvent], path: str = SQS_PATH) -> bool:
+    """Whether a request on ``path`` still waits for its response on an open connection."""
+    waiting: dict[int, set[object]] = {}
+    for event in events:
+        if event.path != path:
+            continue
+        seq = event.detail.get(DETAIL_SEQ)
+        if event.kind == KIND_REQUEST:
+            waiting.setdefault(event.connection, set()).add(seq)
+        elif event.kind == KIND_RESPONSE:
+            waiting.get(event.connection, set()).discard(seq)
+        elif event.kind == KIND_CLOSED:
+            waiting.pop(event.connection, None)
+    return any(waiting.values())
 
 
 def redelivery_settled(events: list[WireEvent]) -> bool:
@@ -414,7 +468,7 @@ def _instance(span: traces.SpanRecord) -> str:
     return ""
 
 
-def _json_lines_from(path: Path, offset: int) -> list[dict[str, Any]]:
+def appended_json_lines(path: Path, offset: int) -> list[dict[str, Any]]:
     """The JSON objects of the lines appended to ``path`` after byte ``offset``."""
     out = []
     with path.open("rb") as stream:

@@ -1,4 +1,5 @@
-"""What decoding the wire costs: proxied ``/run`` p50 with the proxies' decoders on and off.
+"""What decoding the wire costs: proxied ``/run`` p50 with the proxies' decoders (and message
+framing) on and off.
 
     .venv/bin/python -m bench.wire_decoding [--runs 60]
 

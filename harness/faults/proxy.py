@@ -51,7 +51,9 @@ class FaultProxy:
     Faults added while connections are open act on them too. Every event goes to ``ledger``
     (a new one if not given). ``stop()`` closes every connection and socket it opened.
     Given a ``wire`` recorder (and ``decode``), each connection's bytes are decoded as
-    ``protocol`` (``"redis"``, ``"http"``; None counts bytes only) into wire events.
+    ``protocol`` (``"redis"``, ``"http"``; None counts bytes only) into wire events. A
+    proxy speaking a protocol (and decoding) also frames its messages, for the faults that
+    act on them; ``decode=False`` makes it a bytes-only proxy.
     """
 
     def __init__(
@@ -165,10 +167,11 @@ class FaultProxy:
         spec = fault.spec
         if spec.layer is Layer.MESSAGE:
             wants = cast(MessageKind, spec).protocol
-            if self.protocol != wants:
+            speaks = self.protocol if self.decode else None
+            if speaks != wants:
                 raise InvalidFault(
                     f"fault {fault.name!r} ({fault.kind}) acts on {wants} messages, but proxy "
-                    f"{self.name!r} speaks {self.protocol or 'bytes only'}"
+                    f"{self.name!r} speaks {speaks or 'bytes only (decode=False)'}"
                 )
         armed = ArmedFault(fault)
         with self._lock:
@@ -328,7 +331,8 @@ class FaultProxy:
 
     def _accept(self, sock: socket.socket) -> None:
         connection, self._next_id = self._next_id, self._next_id + 1
-        link = Link(self, connection, sock, self.upstream, self._tap(connection), self.protocol)
+        protocol = self.protocol if self.decode else None  # not decoding: bytes only
+        link = Link(self, connection, sock, self.upstream, self._tap(connection), protocol)
         self._links[connection] = link
         try:
             peer = sock.getpeername()

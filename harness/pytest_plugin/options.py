@@ -46,6 +46,8 @@ _SETTINGS = (
     _Setting("backend", "NAME", "where Redis and AWS run (default embedded)", choices=BACKENDS),
     _Setting("controller", "CMD", "a controller under test in place of the reference one"),
     _Setting("worker", "CMD", "a worker under test in place of the reference one"),
+    _Setting("controller_image", "IMAGE", "a controller under test as a container image"),
+    _Setting("worker_image", "IMAGE", "a worker under test as a container image"),
     _Setting(
         "redis_url",
         "URL",
@@ -73,6 +75,8 @@ class NanoGridOptions:
     backend: str = "embedded"
     controller: str | None = None
     worker: str | None = None
+    controller_image: str | None = None
+    worker_image: str | None = None
     redis_url: str | None = None
     aws_endpoint_url: str | None = None
     region: str = defaults.REGION
@@ -99,12 +103,25 @@ class NanoGridOptions:
                     f"nanogrid_{setting.name} = {value!r}: choose one of {choices}"
                 )
             given[setting.name] = str(value)
+        for role in ("controller", "worker"):
+            if given.get(role) and given.get(f"{role}_image"):
+                raise pytest.UsageError(f"give nanogrid_{role} or nanogrid_{role}_image, not both")
         image = environ.get("NANOGRID_DOCKER_IMAGE")
         return cls(
             **{k: v for k, v in given.items() if k != "deadline"},
             deadline=_seconds(given.get("deadline")),
             worker_env={"NANOGRID_DOCKER_IMAGE": image} if image else None,
         )
+
+    def command(self, role: str) -> str | None:
+        """The command of the ``role`` ("controller", "worker") under test, if any: the one
+        given, or the one that runs the given image (:mod:`harness.image_component`)."""
+        from harness.image_component import image_command
+
+        image = self.controller_image if role == "controller" else self.worker_image
+        if image:
+            return image_command(image)
+        return self.controller if role == "controller" else self.worker
 
     def backend_factory(self, environ: Mapping[str, str]) -> Callable[[Path], Backend]:
         """What :class:`~harness.scenario.runner.ScenarioHarness` builds its backend with."""

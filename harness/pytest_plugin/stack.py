@@ -35,8 +35,8 @@ def session_stack(
         backend=options.backend_factory(environ),
         runtime=options.runtime,
         worker_env=dict(options.worker_env or {}),
-        controller_command=options.controller,
-        worker_command=options.worker,
+        controller_command=options.command("controller"),
+        worker_command=options.command("worker"),
     )
     with harness:
         yield harness

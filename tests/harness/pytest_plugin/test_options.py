@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.env.external import ExternalBackend
+from harness.image_component import image_command
 from harness.pytest_plugin.options import DEFAULT_DEADLINE, NanoGridOptions
 
 pytest_plugins = ["pytester"]
@@ -50,6 +51,14 @@ def test_components_under_test_and_timing(pytester):
         "docker",
     )
     assert got.worker_env == {"NANOGRID_DOCKER_IMAGE": "fn:latest"}
+
+
+def test_a_component_as_an_image_runs_through_the_image_wrapper(pytester):
+    got = options(pytester, "--nanogrid-controller-image", "team/ctl:1")
+    assert got.command("controller") == image_command("team/ctl:1")
+    assert got.command("worker") is None
+    with pytest.raises(pytest.UsageError, match="nanogrid_worker or nanogrid_worker_image"):
+        options(pytester, "--nanogrid-worker", "w", "--nanogrid-worker-image", "team/w:1")
 
 
 @pytest.mark.parametrize(

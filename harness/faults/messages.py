@@ -50,6 +50,17 @@ class MessageStream:
             await self._link.forward(self.stream, data)
             return
         events = self._framer.feed(self.stream, data)
+        if not self._buf and self._mode is None and not self._host.message_faults_installed:
+            # Nothing held and no fault on messages: the chunk goes on whole, as it came;
+            # the framer only keeps count of where messages end.
+            for framed in events:
+                if self.stream is Direction.UPSTREAM and framed.message is not None:
+                    self._framer.forwarded(framed)
+                if not framed.head_only:
+                    self._start = framed.end
+            self._base += len(data)
+            await self._link.forward(self.stream, data)
+            return
         self._buf += data
         for framed in events:
             if self._link.ending:

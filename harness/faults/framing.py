@@ -54,9 +54,6 @@ class Framer(Protocol):
     def owed(self) -> int:
         """How many answers the server still owes for what was forwarded."""
 
-    def answered_in_place(self) -> None:
-        """The proxy answered a message itself (the server never saw it)."""
-
     def truncate(self, framed: Framed, keep_bytes: int) -> None:
         """Cut the server's answer to ``framed`` (about to be forwarded) after
         ``keep_bytes`` of its body."""
@@ -111,9 +108,6 @@ class RedisFramer:
     def owed(self) -> int:
         # In subscribed mode replies are not owed in order: nothing to wait for.
         return 0 if self._subscribed else self._owed
-
-    def answered_in_place(self) -> None:
-        return None
 
     def truncate(self, framed: Framed, keep_bytes: int) -> None:
         return None
@@ -178,9 +172,6 @@ class HttpFramer:
 
     def owed(self) -> int:
         return max(0, len(self._methods) - self._responses)
-
-    def answered_in_place(self) -> None:
-        return None
 
     def truncate(self, framed: Framed, keep_bytes: int) -> None:
         self._cuts[len(self._methods)] = keep_bytes  # the answer to the next one forwarded

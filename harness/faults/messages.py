@@ -165,7 +165,6 @@ class MessageStream:
             await asyncio.sleep(_POLL_S)
         if self._link.ending:
             return
-        self._framer.answered_in_place()
         await self._link.deliver(Direction.DOWNSTREAM, answer)
 
     async def _dispatch(self, size: int, *, forward: bool) -> None:

@@ -36,19 +36,13 @@ import boto3
 import httpx
 from botocore.exceptions import BotoCoreError, ClientError
 
-from harness import traces
 from harness.env.emulator import describe
 from harness.evidence import (
-    COMPONENTS_FILE,
     FAULTS_FILE,
     RESULTS_FILE,
-    TRACE_FILE,
-    WIRE_FILE,
     CallRecord,
     read_json_lines,
     write_environment,
-    write_json_lines,
-    write_logs,
     write_scenario,
 )
 from harness.faults import FaultLedger
@@ -62,13 +56,11 @@ from harness.scenario.runner import (
     RunMarks,
     ScenarioHarness,
     clear_state,
-    log_lines,
     stop_workers,
+    window_spans,
+    write_window,
 )
 from harness.stack import Stack
-from harness.wire.model import (
-    WireRecorder,
-)
 from nanogrid import defaults
 
 if TYPE_CHECKING:
@@ -237,15 +229,8 @@ class NanoGridRun:
         marks, ended = self._marks, time.time_ns()
         calls = read_json_lines(self.run_dir / RESULTS_FILE)
         wanted = sorted({str(c["requestId"]) for c in calls if c.get("requestId")})
-        every = traces.load_spans(self.stack.telemetry_dir)
-        spans = [
-            s for rid in wanted for s in traces.spans_for_request(every, rid) if s.start_ns <= ended
-        ]
-        traces.write_otlp_jsonl(spans, self.run_dir / TRACE_FILE)
-        write_logs(self.run_dir, log_lines(self.stack, marks, ended, set(wanted)))
-        wire = [e for e in self.network.wire.since(marks.wire) if e.ts_ns <= ended]
-        WireRecorder(wire).write_jsonl(self.run_dir / WIRE_FILE)
-        write_json_lines(self.run_dir / COMPONENTS_FILE, self.stack.lifetimes(marks.ns, ended))
+        spans = window_spans(self.stack, wanted, ended)
+        write_window(self.run_dir, self.stack, self.network, marks, ended, spans, set(wanted))
         ledger = FaultLedger(self.network.ledger.events[marks.ledger :])
         ledger.write_jsonl(self.run_dir / FAULTS_FILE)
 

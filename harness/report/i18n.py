@@ -335,15 +335,13 @@ PHRASES_KO: dict[str, str] = {
         "PUBLISH가 {ts}에 수신자를 셌고 Controller의 구독은 {sub}에 확인되었지만, 그 연결은 "
         "메시지를 받지 못함"
     ),
-    "lost.recovered": "Controller는 저장된 결과를 읽어 {status}로 응답함",
-    "lost.lost": "결과가 유실되어 Controller가 {status}로 응답함",
     "nosub.late_confirmed": (
         "Controller는 게시 전인 {asked}에 구독을 요청했지만, 구독 확인은 게시 이후인 {ts}에야 받음"
     ),
-    "nosub.lost": "결과가 유실되어 Controller가 {status}로 응답함",
+    "result.lost": "결과가 유실되어 Controller가 {status}로 응답함",
     "nosub.not_sent": "작업이 전송되지 않아 게시된 것이 없음",
     "nosub.reached": "모든 PUBLISH가 구독자에게 도달함 (처음: {ts}에 수신자 {n}명)",
-    "nosub.recovered": "Controller는 저장된 결과를 읽어 {status}로 응답함",
+    "result.recovered": "Controller는 저장된 결과를 읽어 {status}로 응답함",
     "nosub.unknown": (
         "PUBLISH 수신자 수가 기록되지 않음: 워커 게시 로그의 `subscribers=`를 켜거나, "
         "워커의 Redis 경로에 디코딩 프록시를 두거나, `doctor`를 실행하세요"

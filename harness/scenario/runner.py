@@ -24,7 +24,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -340,13 +340,7 @@ class ScenarioHarness:
         spans: list[traces.SpanRecord] = []
 
         def flushed() -> bool:
-            every = traces.load_spans(stack.telemetry_dir)
-            spans[:] = [
-                s
-                for rid in wanted
-                for s in traces.spans_for_request(every, rid)
-                if s.start_ns <= ended
-            ]
+            spans[:] = window_spans(stack, wanted, ended)
             roots = {
                 s.attributes.get(REQUEST_ID) for s in spans if not s.parent_span_id and s.end_ns
             }
@@ -358,11 +352,7 @@ class ScenarioHarness:
             return wanted <= roots and completed <= processed
 
         wait_until(flushed, timeout=SPAN_FLUSH_TIMEOUT, interval=0.1)
-        traces.write_otlp_jsonl(spans, run_dir / TRACE_FILE)
-        write_logs(run_dir, log_lines(stack, marks, ended, wanted))
-        wire = [e for e in network.wire.since(marks.wire) if e.ts_ns <= ended]
-        WireRecorder(wire).write_jsonl(run_dir / WIRE_FILE)
-        write_json_lines(run_dir / COMPONENTS_FILE, stack.lifetimes(marks.ns, ended))
+        write_window(run_dir, stack, network, marks, ended, spans, wanted)
 
 
 #: Redis keys of in-flight and finished requests, deleted before each run.
@@ -387,6 +377,32 @@ def clear_state(stack: Stack) -> None:
     assert stack.provisioned is not None
     for url in (stack.provisioned.queue_url, stack.provisioned.dlq_url):
         drain(stack, url)
+
+
+def window_spans(stack: Stack, wanted: Iterable[str], ended: int) -> list[traces.SpanRecord]:
+    """The spans of the ``wanted`` requests started up to ``ended``."""
+    every = traces.load_spans(stack.telemetry_dir)
+    return [
+        s for rid in wanted for s in traces.spans_for_request(every, rid) if s.start_ns <= ended
+    ]
+
+
+def write_window(
+    run_dir: Path,
+    stack: Stack,
+    network: ProxiedNetwork,
+    marks: RunMarks,
+    ended: int,
+    spans: list[traces.SpanRecord],
+    wanted: set[str],
+) -> None:
+    """Write a run's window (``marks`` to ``ended``) of the shared records in the evidence
+    contract's layout: the requests' spans, log lines, wire events, component lifetimes."""
+    traces.write_otlp_jsonl(spans, run_dir / TRACE_FILE)
+    write_logs(run_dir, log_lines(stack, marks, ended, wanted))
+    wire = [e for e in network.wire.since(marks.wire) if e.ts_ns <= ended]
+    WireRecorder(wire).write_jsonl(run_dir / WIRE_FILE)
+    write_json_lines(run_dir / COMPONENTS_FILE, stack.lifetimes(marks.ns, ended))
 
 
 def log_lines(stack: Stack, marks: RunMarks, ended: int, wanted: set[str]) -> list[dict[str, Any]]:

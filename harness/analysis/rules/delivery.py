@@ -74,6 +74,11 @@ def _controller_subscription(facts: RunFacts, req: RequestFacts) -> WireCall | N
     return None
 
 
+def _controller_told(req: RequestFacts) -> bool:
+    """The controller itself tells it received the pushed message (used or ignored)."""
+    return bool(req.wait_events(sc.EV_MESSAGE_RECEIVED) or req.wait_events(sc.EV_MESSAGE_IGNORED))
+
+
 def _reached_controller(facts: RunFacts, req: RequestFacts) -> bool:
     """The result reached the controller while it waited: the controller's own "ignored"
     event, the message on the controller's wire, or (when that wire does not show the
@@ -255,14 +260,19 @@ class PublishedWithoutSubscriber:
         because = [phrase("nosub.zero", "PUBLISH reached 0 receivers at {ts}", ts=at(ts))]
         cause, why = _why_no_receiver(facts, req, ts, items)
         because += why
-        if req.client_status in ("SUCCESS", "FAILED"):
-            en = "the controller still answered {status}: it read the stored result"
-            however = [phrase("nosub.recovered", en, status=req.client_status)]
-        else:
-            items += _timeout_items(facts, req)
-            en = "the result was lost and the controller answered {status}"
-            however = [phrase("nosub.lost", en, status=req.client_status)]
+        however = _outcome(facts, req, items)
         return verdict(self.code, CONFIRMED, items, because, however, cause=cause)
+
+
+def _outcome(facts: RunFacts, req: RequestFacts, items: list[EvidenceItem | None]) -> list[Phrase]:
+    """What became of a result that never came pushed: read from the stored key, or lost
+    (the timeout's witnesses added to ``items``)."""
+    if req.client_status in ("SUCCESS", "FAILED"):
+        en = "the controller still answered {status}: it read the stored result"
+        return [phrase("result.recovered", en, status=req.client_status)]
+    items += _timeout_items(facts, req)
+    en = "the result was lost and the controller answered {status}"
+    return [phrase("result.lost", en, status=req.client_status)]
 
 
 def _subscribed_ns(facts: RunFacts, req: RequestFacts, items: list[EvidenceItem | None]) -> int:
@@ -281,16 +291,6 @@ def _subscribed_ns(facts: RunFacts, req: RequestFacts, items: list[EvidenceItem 
     return 0
 
 
-def _confirmed_ns(facts: RunFacts, req: RequestFacts, items: list[EvidenceItem | None]) -> int:
-    """When the controller's connection received the confirmation of its subscription (the
-    wire), else 0; adds the witness to ``items``."""
-    for call in facts.wire.redis_calls("controller"):
-        if call.name == "SUBSCRIBE" and call.target == req.channel and call.end_ns:
-            items.append(wire_item(facts, call))
-            return call.end_ns
-    return 0
-
-
 def _why_no_receiver(
     facts: RunFacts, req: RequestFacts, published: int, items: list[EvidenceItem | None]
 ) -> tuple[str, list[Phrase]]:
@@ -300,13 +300,15 @@ def _why_no_receiver(
     if subscribed > published:
         en = "the controller subscribed only at {ts}, after the publish"
         return "late_subscription", [phrase("nosub.late", en, ts=at(subscribed))]
-    confirmed = _confirmed_ns(facts, req, items)
-    if confirmed > published:
+    subscription = _controller_subscription(facts, req)
+    if subscription is not None and subscription.end_ns > published:
+        items.append(wire_item(facts, subscription))
         en = (
             "the controller asked to subscribe at {asked}, before the publish, but its "
             "subscription was confirmed only at {ts}, after it"
         )
-        why = phrase("nosub.late_confirmed", en, asked=at(subscribed), ts=at(confirmed))
+        confirmed = at(subscription.end_ns)
+        why = phrase("nosub.late_confirmed", en, asked=at(subscribed), ts=confirmed)
         return "late_subscription", [why]
     if lost := req.wait_events(sc.EV_CONNECTION_LOST):
         items += [event_item(facts, s, sc.EV_CONNECTION_LOST) for s in req.named(sc.SPAN_WAIT)]
@@ -330,12 +332,10 @@ class ResultMessageLost:
                 seen = True
                 if not _pushed_to_controller(facts, req):
                     return self._confirmed(facts, req, counted[0], subscription)
-            elif req.wait_events(sc.EV_MESSAGE_RECEIVED) or req.wait_events(sc.EV_MESSAGE_IGNORED):
-                seen = True  # the controller itself tells it received the pushed message
+            elif _controller_told(req):
+                seen = True
         if seen and all(
-            r.wait_events(sc.EV_MESSAGE_RECEIVED)
-            or r.wait_events(sc.EV_MESSAGE_IGNORED)
-            or _pushed_to_controller(facts, r)
+            _controller_told(r) or _pushed_to_controller(facts, r)
             for r in facts.requests
             if r.receivers
         ):
@@ -366,14 +366,7 @@ class ResultMessageLost:
             "{sub}, yet its connection never received the message"
         )
         because = [phrase("lost.never", en, ts=at(published), sub=at(subscription.end_ns))]
-        if req.client_status in ("SUCCESS", "FAILED"):
-            en = "the controller still answered {status}: it read the stored result"
-            however = [phrase("lost.recovered", en, status=req.client_status)]
-        else:
-            items += _timeout_items(facts, req)
-            en = "the result was lost and the controller answered {status}"
-            however = [phrase("lost.lost", en, status=req.client_status)]
-        return verdict(self.code, CONFIRMED, items, because, however)
+        return verdict(self.code, CONFIRMED, items, because, _outcome(facts, req, items))
 
 
 class ResultAfterDeadline:

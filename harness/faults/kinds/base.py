@@ -30,14 +30,15 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from harness.faults.model import Direction  # loads no kind: the model imports them lazily
+
 if TYPE_CHECKING:
     from harness.faults.listener import ListenerState
-    from harness.faults.model import Direction
     from harness.faults.schedule import ArmedFault
     from harness.wire.http import HttpMessage
 
@@ -240,11 +241,6 @@ def match_aws(params: Mapping[str, Any], message: Message) -> bool:
     return target == "*" or any(glob(target, t) for t in message.targets)
 
 
-def numbers(params: Mapping[str, Any], *keys: str) -> Sequence[float]:
-    """The numeric values of ``keys`` (for kinds' arithmetic, typed)."""
-    return [float(params[key]) for key in keys]
-
-
 class _MessageKindBase:
     """Shared by the kinds on messages: no extra check; matching by the subclass's rule."""
 
@@ -260,17 +256,11 @@ class _MessageKindBase:
         return type(self)._match(params, message)
 
 
-def _streams() -> tuple[Direction, Direction]:
-    from harness.faults.model import Direction
-
-    return Direction.UPSTREAM, Direction.DOWNSTREAM
-
-
 class RedisCommandKind(_MessageKindBase):
     """Base of the kinds on Redis commands (client -> server), matched by command and key."""
 
     protocol = "redis"
-    stream = _streams()[0]
+    stream = Direction.UPSTREAM
     _match = staticmethod(match_redis_command)
 
 
@@ -278,7 +268,7 @@ class RedisPushKind(_MessageKindBase):
     """Base of the kinds on pushed pub/sub messages (server -> client), matched by channel."""
 
     protocol = "redis"
-    stream = _streams()[1]
+    stream = Direction.DOWNSTREAM
     _match = staticmethod(match_redis_push)
 
 
@@ -286,5 +276,5 @@ class AwsRequestKind(_MessageKindBase):
     """Base of the kinds on AWS requests (client -> service), matched by operation, target."""
 
     protocol = "http"
-    stream = _streams()[0]
+    stream = Direction.UPSTREAM
     _match = staticmethod(match_aws)

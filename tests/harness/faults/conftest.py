@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from harness.faults import FaultLedger, FaultProxy
 
@@ -121,6 +123,35 @@ def connect() -> Iterator[Callable[..., socket.socket]]:
     yield open_
     for sock in sockets:
         sock.close()
+
+
+@pytest.fixture
+def redis_client() -> Iterator[Callable[..., redis.Redis]]:
+    """Factory: a client on ``port`` without retries and with short timeouts, closed after."""
+    clients: list[redis.Redis] = []
+
+    def make(port: int, timeout: float = 0.3) -> redis.Redis:
+        client = redis.Redis(
+            port=port,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+def send_in_pieces(sock: socket.socket, stream: bytes, cuts: list[int]) -> None:
+    """Send ``stream`` in pieces of the sizes ``cuts`` gives, over and over, until sent."""
+    at, turn = 0, 0
+    while at < len(stream):
+        cut = cuts[turn % len(cuts)]
+        sock.sendall(stream[at : at + cut])
+        at, turn = at + cut, turn + 1
 
 
 def recv_exactly(sock: socket.socket, size: int) -> bytes:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.faults import EventKind, Fault, FaultLedger, FaultProxy
-from tests.harness.faults.conftest import recv_exactly, wait_until
+from tests.harness.faults.conftest import recv_exactly, send_in_pieces, wait_until
 
 
 @pytest.fixture
@@ -209,11 +209,6 @@ def test_unmatched_and_delayed_requests_are_byte_identical(echo, ledger, bodies,
         proxy.add(Fault("never", "aws_error", operation="S3.*"))
         proxy.add(Fault("late", "aws_delay", operation="GetItem", delay_ms=5))
         with socket.create_connection(proxy.address, timeout=5) as sock:
-            at = 0
-            for cut in cuts * (len(stream) // sum(cuts) + 1):
-                if at >= len(stream):
-                    break
-                sock.sendall(stream[at : at + cut])
-                at += cut
+            send_in_pieces(sock, stream, cuts)
             assert recv_exactly(sock, len(stream)) == stream
     assert echo.received - before == len(stream)

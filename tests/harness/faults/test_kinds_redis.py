@@ -10,11 +10,9 @@ import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from harness.faults import Direction, EventKind, Fault, FaultLedger, FaultProxy, InvalidFault
-from tests.harness.faults.conftest import recv_exactly, wait_until
+from tests.harness.faults.conftest import recv_exactly, send_in_pieces, wait_until
 
 
 @pytest.fixture
@@ -33,22 +31,9 @@ def direct(redis_port: int) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def client(redis_proxy: FaultProxy) -> Iterator[Callable[..., redis.Redis]]:
-    clients: list[redis.Redis] = []
-
-    def make(timeout: float = 5.0) -> redis.Redis:
-        made = redis.Redis(
-            port=redis_proxy.listen_port,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 0),
-        )
-        clients.append(made)
-        return made
-
-    yield make
-    for made in clients:
-        made.close()
+def client(redis_proxy: FaultProxy, redis_client) -> Callable[..., redis.Redis]:
+    """``client(timeout=5)``: a client through the proxy, no retries."""
+    return lambda timeout=5.0: redis_client(redis_proxy.listen_port, timeout)
 
 
 def calls(direct: redis.Redis, command: str) -> int:
@@ -287,12 +272,7 @@ def test_unmatched_traffic_is_byte_identical_and_a_dropped_command_is_only_that(
         proxy.add(Fault("drop", "redis_drop", command="DROPME"))
         proxy.add(Fault("never", "redis_error", command="NOSUCH"))
         with socket.create_connection(proxy.address, timeout=5) as sock:
-            at = 0
-            for cut in cuts * (len(stream) // sum(cuts) + 1):
-                if at >= len(stream):
-                    break
-                sock.sendall(stream[at : at + cut])
-                at += cut
+            send_in_pieces(sock, stream, cuts)
             got = recv_exactly(sock, len(expected))
     assert got == expected
     assert echo.received - before == len(expected)

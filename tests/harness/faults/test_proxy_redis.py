@@ -6,31 +6,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from harness.faults import Direction, EventKind, Fault, FaultKind, FaultProxy
 from tests.harness.faults.conftest import wait_until
-
-
-@pytest.fixture
-def redis_client() -> Iterator[Callable[..., redis.Redis]]:
-    """Factory: a client on ``port`` without retries and with short timeouts, closed after."""
-    clients: list[redis.Redis] = []
-
-    def make(port: int, timeout: float = 0.3) -> redis.Redis:
-        client = redis.Redis(
-            port=port,
-            socket_connect_timeout=timeout,
-            socket_timeout=timeout,
-            retry=Retry(NoBackoff(), 0),
-        )
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.close()
 
 
 @pytest.fixture
